@@ -1,0 +1,35 @@
+"""A reply job: what the web app asks a worker to generate, as plain data."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from inference_worker.prompting import PromptSpec, Turn
+
+
+@dataclass(slots=True)
+class ReplyJob:
+    conversation: str  # public uuid; also the channel-layer group key
+    reply_to_id: int  # primary key of the customer message being answered
+    reply_to_seq: int
+    variant: str
+    prompt: PromptSpec
+    max_new_tokens: int | None = None
+    queued_at: float = field(default_factory=time.time)
+
+    @property
+    def request_id(self) -> str:
+        # Keyed by the message it answers, so a redelivered job is recognisably the same.
+        return f"{self.conversation}:{self.reply_to_seq}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReplyJob:
+        prompt = dict(data["prompt"])
+        prompt["history"] = tuple(Turn(**turn) for turn in prompt["history"])
+        prompt["examples"] = tuple(tuple(pair) for pair in prompt["examples"])
+        return cls(**{**data, "prompt": PromptSpec(**prompt)})

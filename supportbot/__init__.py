@@ -1,0 +1,1 @@
+"""supportbot: a self-hosted, multilingual AI customer-support chat."""

@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from supportbot.chat.models import Conversation, ConversationEvent, Message
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fk_name = "conversation"
+    extra = 0
+    fields = ("seq", "role", "text", "language", "finish_reason", "created_at")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ("public_id", "state", "language", "variant", "started_at", "resolved_at")
+    list_filter = ("state", "language", "variant")
+    search_fields = ("public_id", "visitor_id")
+    readonly_fields = ("public_id", "created_at", "started_at", "resolved_at", "last_seq")
+    inlines = [MessageInline]
+
+
+@admin.register(ConversationEvent)
+class ConversationEventAdmin(admin.ModelAdmin):
+    list_display = ("conversation", "kind", "from_state", "to_state", "actor", "reason", "created_at")
+    list_filter = ("kind", "actor", "reason")

@@ -1,0 +1,179 @@
+"""Conversations, their messages, and the event log that metrics are computed from."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Actor(models.TextChoices):
+    CUSTOMER = "customer", "customer"
+    BOT = "bot", "bot"
+    AGENT = "agent", "agent"
+    SYSTEM = "system", "system"
+
+
+class Conversation(models.Model):
+    class State(models.TextChoices):
+        BOT = "bot", "bot"
+        WAITING_AGENT = "waiting_agent", "waiting for an agent"
+        AGENT = "agent", "with an agent"
+        RESOLVED = "resolved", "resolved"
+
+    # Allowed moves (DESIGN.md, "Conversation states"); anything else is a bug.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        State.BOT: frozenset({State.WAITING_AGENT, State.RESOLVED}),
+        State.WAITING_AGENT: frozenset({State.AGENT, State.BOT, State.RESOLVED}),
+        State.AGENT: frozenset({State.BOT, State.RESOLVED, State.WAITING_AGENT}),
+        State.RESOLVED: frozenset(),
+    }
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, editable=False)
+    visitor_id = models.CharField(max_length=64, blank=True, db_index=True)
+    origin = models.CharField(max_length=255, blank=True)
+    locale = models.CharField(max_length=16, blank=True)
+    language = models.CharField(max_length=8, default="en", db_index=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.BOT)
+    variant = models.ForeignKey(
+        "experiments.ModelVariant", on_delete=models.PROTECT, null=True, blank=True
+    )
+    last_seq = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A conversation starts at the customer's first message (DESIGN.md, metrics).
+    started_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "updated_at"])]
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+    def token_matches(self, token: str) -> bool:
+        return hmac.compare_digest(self.token_hash, hash_token(token))
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != self.State.RESOLVED
+
+    @property
+    def bot_may_reply(self) -> bool:
+        return self.state == self.State.BOT
+
+    def next_seq(self) -> int:
+        """Reserve the next sequence number. Call inside ``atomic()`` on a locked row."""
+        self.last_seq += 1
+        return self.last_seq
+
+    def transition(
+        self, to_state: str, *, actor: str, reason: str = "", user=None, data=None
+    ) -> ConversationEvent:
+        if to_state not in self.TRANSITIONS[self.state]:
+            raise ValueError(f"conversation {self.public_id}: {self.state} -> {to_state} not allowed")
+        event = ConversationEvent.objects.create(
+            conversation=self,
+            kind=ConversationEvent.Kind.STATE_CHANGED,
+            from_state=self.state,
+            to_state=to_state,
+            actor=actor,
+            user=user,
+            reason=reason,
+            data=data or {},
+        )
+        self.state = to_state
+        fields = ["state", "updated_at"]
+        if to_state == self.State.RESOLVED:
+            self.resolved_at = event.created_at
+            fields.append("resolved_at")
+        self.save(update_fields=fields)
+        return event
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    role = models.CharField(max_length=16, choices=Actor.choices)
+    text = models.TextField()
+    client_id = models.UUIDField(null=True, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    language_confidence = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    # Bot replies: what they answer, which model wrote them, and how long each part took.
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    variant = models.ForeignKey(
+        "experiments.ModelVariant", on_delete=models.PROTECT, null=True, blank=True
+    )
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    first_token_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    token_count = models.PositiveIntegerField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["conversation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["conversation", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="message_client_id_unique",
+            ),
+            # One bot reply per customer message, whoever stores it and however often.
+            models.UniqueConstraint(
+                fields=["reply_to"],
+                condition=models.Q(role="bot"),
+                name="one_bot_reply_per_message",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}#{self.seq} {self.role}"
+
+
+class ConversationEvent(models.Model):
+    """Append-only log: every state change and every timing the metrics need."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "created"
+        STARTED = "started", "started (first customer message)"
+        STATE_CHANGED = "state_changed", "state changed"
+        BOT_REPLIED = "bot_replied", "bot replied"
+        BOT_FAILED = "bot_failed", "bot reply failed"
+        DISPATCH_FAILED = "dispatch_failed", "reply could not be queued"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    actor = models.CharField(max_length=16, choices=Actor.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    reason = models.CharField(max_length=64, blank=True)
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id} {self.kind} {self.from_state}->{self.to_state}"
