@@ -148,6 +148,8 @@ SUPPORTBOT = {
     "RATE_LIMIT_MESSAGES": env_int("SUPPORTBOT_RATE_LIMIT_MESSAGES", 10, minimum=1),
     "RATE_LIMIT_WINDOW_S": env_float("SUPPORTBOT_RATE_LIMIT_WINDOW_S", 10.0),
     "CONVERSATIONS_PER_HOUR_PER_IP": env_int("SUPPORTBOT_CONVERSATIONS_PER_HOUR", 60, minimum=1),
+    # A reply still generating when the customer's last socket closes is aborted after this.
+    "ABANDON_GRACE_S": env_float("SUPPORTBOT_ABANDON_GRACE_S", 20.0),
     "HISTORY_TURNS": env_int("SUPPORTBOT_HISTORY_TURNS", 6, minimum=0),
     "COMPANY_NAME": env_str("SUPPORTBOT_COMPANY", "Acme Shop"),
 }

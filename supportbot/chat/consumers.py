@@ -1,0 +1,131 @@
+"""The customer's socket: parse a frame, call one service, answer. See docs/protocol.md."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from supportbot.chat import frames, services
+from supportbot.chat.dispatch import FRAME_EVENT, DispatchError, get_dispatcher
+from supportbot.chat.models import Conversation, Message
+from supportbot.chat.prompts import build_reply_job
+from supportbot.chat.ratelimit import SlidingWindow
+from supportbot.chat.validation import FrameError, Resume, SendMessage, parse_frame
+
+logger = logging.getLogger(__name__)
+
+# Application close code for a refused handshake (sent as HTTP 403 before accept).
+CLOSE_FORBIDDEN = 4403
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    conversation: Conversation
+    group: str
+
+    async def connect(self) -> None:
+        public_id = self.scope["url_route"]["kwargs"]["conversation"]
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        token = (query.get("token") or [None])[0]
+        conversation = await database_sync_to_async(services.authenticate_conversation)(
+            public_id, token
+        )
+        if conversation is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        options = settings.SUPPORTBOT
+        self.conversation = conversation
+        self.public_id = str(conversation.public_id)
+        self.group = frames.group_name(self.public_id)
+        self.rate = SlidingWindow(options["RATE_LIMIT_MESSAGES"], options["RATE_LIMIT_WINDOW_S"])
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        get_dispatcher().customer_joined(self.public_id)
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            get_dispatcher().customer_left(self.public_id)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        options = settings.SUPPORTBOT
+        if text_data is None:
+            await self.send_json(frames.error("invalid_json", "Send JSON text frames."))
+            return
+        try:
+            command = parse_frame(
+                text_data, max_chars=options["MAX_MESSAGE_CHARS"], max_bytes=options["MAX_FRAME_BYTES"]
+            )
+        except FrameError as exc:
+            await self.send_json(frames.error(exc.code, exc.detail, exc.client_id))
+            return
+        if isinstance(command, SendMessage):
+            await self.handle_message(command)
+        elif isinstance(command, Resume):
+            await self.handle_resume(command)
+
+    async def handle_message(self, command: SendMessage) -> None:
+        client_id = str(command.client_id)
+        if not self.rate.allow():
+            await self.send_json(
+                frames.error("rate_limited", "Too many messages; wait a few seconds.", client_id)
+            )
+            return
+        if not await database_sync_to_async(self._conversation_is_open)():
+            await self.send_json(
+                frames.error("conversation_closed", "This conversation has ended.", client_id)
+            )
+            return
+        result = await database_sync_to_async(services.record_customer_message)(
+            self.conversation.pk, client_id=command.client_id, text=command.text
+        )
+        await self.send_json(frames.ack(result.message))
+        if result.created:
+            await self.channel_layer.group_send(
+                self.group,
+                {
+                    "type": FRAME_EVENT,
+                    "frame": frames.stored_message(result.message),
+                    "exclude": self.channel_name,
+                },
+            )
+        if result.needs_reply:
+            await self.start_reply(result.message)
+
+    async def handle_resume(self, command: Resume) -> None:
+        stored = await database_sync_to_async(services.messages_after)(
+            self.conversation.pk, command.after_seq
+        )
+        last_seq = command.after_seq
+        for message in stored:
+            await self.send_json(frames.stored_message(message))
+            last_seq = message.seq
+        await self.send_json({"type": "resume.done", "last_seq": last_seq})
+        # A question left unanswered by a restart or an abandoned generation is answered now.
+        pending = await database_sync_to_async(services.unanswered_customer_message)(
+            self.conversation.pk
+        )
+        if pending is not None and not get_dispatcher().is_generating(
+            f"{self.public_id}:{pending.seq}"
+        ):
+            await self.start_reply(pending)
+
+    async def start_reply(self, message: Message) -> None:
+        job = await database_sync_to_async(build_reply_job)(message)
+        try:
+            await get_dispatcher().dispatch(job)
+        except DispatchError as exc:
+            await database_sync_to_async(services.record_dispatch_failure)(message.pk, exc.code)
+            await self.send_json(frames.error("unavailable", exc.detail, str(message.client_id)))
+
+    async def conversation_frame(self, event: dict) -> None:
+        if event.get("exclude") == self.channel_name:
+            return
+        await self.send_json(event["frame"])
+
+    def _conversation_is_open(self) -> bool:
+        self.conversation.refresh_from_db(fields=["state"])
+        return self.conversation.is_open

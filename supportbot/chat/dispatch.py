@@ -1,0 +1,194 @@
+"""Getting a reply generated: the in-process engine for the embedded default.
+
+The dispatcher hands a ``ReplyJob`` to an engine, relays the engine's stream to the
+conversation's channel-layer group (coalesced), and stores the finished reply once. The
+Celery dispatcher (production) has the same shape with the engine in a worker process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from inference_worker.config import EngineConfig
+from inference_worker.engine import Engine, QueueFull
+from inference_worker.jobs import ReplyJob
+from inference_worker.prompting import render_prompt
+from inference_worker.sequence import GenerationRequest, StreamEvent
+from inference_worker.streaming import DeltaCoalescer
+from supportbot.chat import frames
+from supportbot.chat.services import ReplyOutcome, store_bot_reply
+
+logger = logging.getLogger(__name__)
+
+FRAME_EVENT = "conversation.frame"
+
+
+class DispatchError(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+async def send_to_conversation(conversation: str, frame: dict, exclude: str | None = None) -> None:
+    await get_channel_layer().group_send(
+        frames.group_name(conversation), {"type": FRAME_EVENT, "frame": frame, "exclude": exclude}
+    )
+
+
+class InProcessDispatcher:
+    """Runs the engine on a thread of the web process (SQLite, no Redis, no GPU needed)."""
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+        self._inflight: dict[str, tuple[asyncio.Task, Engine]] = {}
+        self._watchers: dict[str, int] = {}
+        self._abandon_timers: dict[str, asyncio.TimerHandle] = {}
+
+    # -- engine ------------------------------------------------------------------------
+
+    def engine(self) -> Engine:
+        """Load the model once (blocking; call from a thread when an event loop is running)."""
+        with self._engine_lock:
+            if self._engine is None:
+                options = settings.SUPPORTBOT
+                config = EngineConfig(
+                    model=options["MODEL"],
+                    device=options["DEVICE"],
+                    max_batch_size=options["MAX_BATCH_SIZE"],
+                    max_waiting=options["MAX_WAITING"],
+                    max_new_tokens=options["MAX_NEW_TOKENS"],
+                )
+                engine = Engine.from_config(config)
+                engine.start()
+                self._engine = engine
+            return self._engine
+
+    def shutdown(self) -> None:
+        with self._engine_lock:
+            if self._engine is not None:
+                self._engine.stop()
+                self._engine = None
+
+    # -- jobs --------------------------------------------------------------------------
+
+    def is_generating(self, request_id: str) -> bool:
+        return request_id in self._inflight
+
+    async def dispatch(self, job: ReplyJob) -> None:
+        """Start generating ``job``'s reply; raise ``DispatchError`` if it cannot be queued."""
+        if job.request_id in self._inflight:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            engine = await loop.run_in_executor(None, self.engine)
+        except Exception as exc:
+            logger.exception("model %s failed to load", settings.SUPPORTBOT["MODEL"])
+            raise DispatchError("unavailable", "The assistant is not available.") from exc
+        prompt = render_prompt(engine.tokenizer, job.prompt, instruct=engine.is_instruct)
+        request = GenerationRequest(
+            request_id=job.request_id,
+            prompt=prompt.text,
+            max_new_tokens=job.max_new_tokens,
+            stop_strings=prompt.stop_strings,
+        )
+        events: asyncio.Queue[StreamEvent] = asyncio.Queue()
+
+        def relay(event: StreamEvent) -> None:  # engine thread
+            loop.call_soon_threadsafe(events.put_nowait, event)
+
+        try:
+            engine.submit(request, relay)
+        except QueueFull as exc:
+            raise DispatchError("busy", "The assistant is busy.") from exc
+        task = loop.create_task(self._relay_stream(job, events))
+        self._inflight[job.request_id] = (task, engine)
+        task.add_done_callback(lambda _t: self._inflight.pop(job.request_id, None))
+
+    async def _relay_stream(self, job: ReplyJob, events: asyncio.Queue[StreamEvent]) -> None:
+        coalescer = DeltaCoalescer(settings.SUPPORTBOT["COALESCE_MS"] / 1000)
+        while True:
+            wait = coalescer.due_in(time.monotonic())
+            try:
+                event = await asyncio.wait_for(events.get(), wait) if wait else await events.get()
+            except TimeoutError:
+                text = coalescer.flush(time.monotonic())
+                if text:
+                    await send_to_conversation(job.conversation, frames.bot_delta(job.reply_to_seq, text))
+                continue
+            if event.done:
+                rest = coalescer.flush(time.monotonic())
+                if rest:
+                    await send_to_conversation(job.conversation, frames.bot_delta(job.reply_to_seq, rest))
+                await self._finish(job, event)
+                return
+            text = coalescer.push(event.text, time.monotonic())
+            if text:
+                await send_to_conversation(job.conversation, frames.bot_delta(job.reply_to_seq, text))
+
+    async def _finish(self, job: ReplyJob, event: StreamEvent) -> None:
+        outcome = ReplyOutcome(
+            text=event.text,
+            finish_reason=str(event.finish_reason or "error"),
+            token_count=event.num_tokens,
+            queued_at=job.queued_at,
+            started_at=event.scheduled_at,
+            first_token_at=event.first_token_at,
+            completed_at=event.finished_at,
+        )
+        try:
+            reply, _created = await database_sync_to_async(store_bot_reply)(job.reply_to_id, outcome)
+        except Exception:
+            logger.exception("storing the reply to message %s failed", job.reply_to_id)
+            reply = None
+        if reply is not None:
+            await send_to_conversation(job.conversation, frames.bot_done(reply, job.reply_to_seq))
+        elif outcome.finish_reason != "abort":
+            await send_to_conversation(job.conversation, frames.bot_failed(job.reply_to_seq))
+
+    # -- customers coming and going -----------------------------------------------------
+
+    def customer_joined(self, conversation: str) -> None:
+        self._watchers[conversation] = self._watchers.get(conversation, 0) + 1
+        timer = self._abandon_timers.pop(conversation, None)
+        if timer is not None:
+            timer.cancel()
+
+    def customer_left(self, conversation: str) -> None:
+        """Abort the conversation's generation if nobody is back within the grace period."""
+        count = self._watchers.get(conversation, 1) - 1
+        if count > 0:
+            self._watchers[conversation] = count
+            return
+        self._watchers.pop(conversation, None)
+        grace = settings.SUPPORTBOT["ABANDON_GRACE_S"]
+        loop = asyncio.get_running_loop()
+        self._abandon_timers[conversation] = loop.call_later(grace, self._abandon, conversation)
+
+    def _abandon(self, conversation: str) -> None:
+        self._abandon_timers.pop(conversation, None)
+        for request_id, (_task, engine) in list(self._inflight.items()):
+            if request_id.startswith(f"{conversation}:"):
+                logger.info("customer left; aborting %s", request_id)
+                engine.abort(request_id)
+
+
+_dispatcher: InProcessDispatcher | None = None
+_dispatcher_lock = threading.Lock()
+
+
+def get_dispatcher() -> InProcessDispatcher:
+    global _dispatcher
+    with _dispatcher_lock:
+        if _dispatcher is None:
+            _dispatcher = InProcessDispatcher()
+        return _dispatcher
+

@@ -1,0 +1,76 @@
+"""The JSON frames of docs/protocol.md, built in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from supportbot.chat.models import Actor, Message
+
+
+def socket_path(public_id: UUID, token: str) -> str:
+    """Where the widget connects; must match ``routing.websocket_urlpatterns``."""
+    return f"/ws/chat/{public_id}/?{urlencode({'token': token})}"
+
+
+def group_name(public_id: str) -> str:
+    return f"conv.{str(public_id).replace('-', '')}"
+
+
+def ack(message: Message) -> dict[str, Any]:
+    return {
+        "type": "ack",
+        "client_id": str(message.client_id),
+        "seq": message.seq,
+        "language": message.language,
+    }
+
+
+def error(code: str, detail: str, client_id: str | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
+    if client_id is not None:
+        frame["client_id"] = client_id
+    return frame
+
+
+def bot_delta(reply_to_seq: int, text: str) -> dict[str, Any]:
+    return {"type": "bot.delta", "reply_to": reply_to_seq, "text": text}
+
+
+def bot_done(reply: Message, reply_to_seq: int) -> dict[str, Any]:
+    return {
+        "type": "bot.done",
+        "reply_to": reply_to_seq,
+        "seq": reply.seq,
+        "text": reply.text,
+        "finish_reason": reply.finish_reason,
+    }
+
+
+def bot_failed(reply_to_seq: int) -> dict[str, Any]:
+    """The generation ended without a reply; nothing was stored and resume will retry."""
+    return {
+        "type": "bot.done",
+        "reply_to": reply_to_seq,
+        "seq": None,
+        "text": "",
+        "finish_reason": "error",
+    }
+
+
+def stored_message(message: Message) -> dict[str, Any]:
+    """A stored message as replayed on resume; bot replies replay as ``bot.done``."""
+    if message.role == Actor.BOT:
+        reply_to_seq = message.reply_to.seq if message.reply_to_id else 0
+        return bot_done(message, reply_to_seq)
+    frame: dict[str, Any] = {
+        "type": "message",
+        "seq": message.seq,
+        "role": message.role,
+        "text": message.text,
+        "language": message.language,
+    }
+    if message.client_id is not None:
+        frame["client_id"] = str(message.client_id)
+    return frame

@@ -1,0 +1,64 @@
+"""Turn a conversation into a reply job: knowledge snippet, examples and recent turns."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from inference_worker.jobs import ReplyJob
+from inference_worker.prompting import PromptSpec, Turn
+from supportbot.chat.models import Actor, Message
+from supportbot.knowledge.models import ExampleTurn, KnowledgeArticle
+from supportbot.knowledge.retrieval import Article, select_articles
+
+_ROLE_TO_TURN = {Actor.CUSTOMER: "customer", Actor.BOT: "bot", Actor.AGENT: "agent"}
+
+
+def _knowledge_for(question: str, language: str) -> str:
+    rows = KnowledgeArticle.objects.filter(language__in={language, "en"})
+    articles = [
+        Article(
+            slug=row.slug,
+            topic=row.topic,
+            language=row.language,
+            title=row.title,
+            body=row.body,
+            keywords=tuple(row.keywords),
+        )
+        for row in rows
+    ]
+    chosen = select_articles(question, language, articles, k=2)
+    return "\n".join(f"{a.title}: {a.body}" for a in chosen)
+
+
+def _examples_for(language: str) -> tuple[tuple[str, str], ...]:
+    rows = list(ExampleTurn.objects.filter(language=language))
+    if not rows:
+        rows = list(ExampleTurn.objects.filter(language="en"))
+    return tuple((row.customer, row.bot) for row in rows)
+
+
+def build_reply_job(message: Message) -> ReplyJob:
+    """The job that answers ``message`` (a stored customer message)."""
+    conversation = message.conversation
+    limit = settings.SUPPORTBOT["HISTORY_TURNS"]
+    recent = list(
+        conversation.messages.filter(seq__lte=message.seq, role__in=list(_ROLE_TO_TURN))
+        .order_by("-seq")
+        .values_list("role", "text")[: limit + 1]
+    )[::-1]
+    language = message.language or conversation.language
+    prompt = PromptSpec(
+        language=language,
+        knowledge=_knowledge_for(message.text, language),
+        examples=_examples_for(language),
+        history=tuple(Turn(role=_ROLE_TO_TURN[role], text=text) for role, text in recent),
+        company=settings.SUPPORTBOT["COMPANY_NAME"],
+    )
+    return ReplyJob(
+        conversation=str(conversation.public_id),
+        reply_to_id=message.pk,
+        reply_to_seq=message.seq,
+        variant=conversation.variant.name if conversation.variant else "default",
+        prompt=prompt,
+        max_new_tokens=settings.SUPPORTBOT["MAX_NEW_TOKENS"],
+    )

@@ -1,0 +1,233 @@
+"""What happens to a conversation: each function is one transaction, named for what it does.
+
+Consumers and views call these; they never touch the models' tables themselves. Anything a
+client is told about is committed first.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from supportbot.chat.language import detect_language, normalize_locale
+from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, hash_token
+from supportbot.experiments.models import ModelVariant
+
+logger = logging.getLogger(__name__)
+
+# Below this, a detection does not move the conversation's language.
+LANGUAGE_SWITCH_CONFIDENCE = 0.6
+
+
+@dataclass(slots=True)
+class CustomerMessageResult:
+    message: Message
+    created: bool
+    needs_reply: bool
+
+
+def create_conversation(
+    *, locale: str | None, visitor_id: str, origin: str = ""
+) -> tuple[Conversation, str]:
+    """Open a conversation; return it and its secret token (only the hash is stored)."""
+    token = secrets.token_urlsafe(16)  # 128 bits
+    language = normalize_locale(locale) or "en"
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            token_hash=hash_token(token),
+            visitor_id=visitor_id[:64],
+            origin=origin[:255],
+            locale=(locale or "")[:16],
+            language=language,
+            variant=ModelVariant.get_default(),
+        )
+        ConversationEvent.objects.create(
+            conversation=conversation,
+            kind=ConversationEvent.Kind.CREATED,
+            to_state=conversation.state,
+            actor=Actor.CUSTOMER,
+        )
+    return conversation, token
+
+
+def authenticate_conversation(public_id: str, token: str | None) -> Conversation | None:
+    """The conversation the token grants, or None for any mismatch (no detail leaks)."""
+    if not token:
+        return None
+    try:
+        conversation = Conversation.objects.get(public_id=uuid.UUID(str(public_id)))
+    except (ValueError, Conversation.DoesNotExist):
+        return None
+    return conversation if conversation.token_matches(token) else None
+
+
+def record_customer_message(
+    conversation_id: int, *, client_id: uuid.UUID, text: str
+) -> CustomerMessageResult:
+    """Store a customer message once per ``client_id`` and decide whether the bot answers.
+
+    A resend of a stored ``client_id`` returns the stored row (``created=False``), so the
+    caller acknowledges it again without storing or answering twice.
+    """
+    existing = Message.objects.filter(conversation_id=conversation_id, client_id=client_id).first()
+    if existing is not None:
+        return CustomerMessageResult(existing, created=False, needs_reply=False)
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+            history = list(
+                conversation.messages.filter(role=Actor.CUSTOMER)
+                .exclude(language="")
+                .order_by("-seq")
+                .values_list("language", flat=True)[:5]
+            )[::-1]
+            guess = detect_language(text, locale=conversation.locale, history=history)
+            now = timezone.now()
+            message = Message.objects.create(
+                conversation=conversation,
+                seq=conversation.next_seq(),
+                role=Actor.CUSTOMER,
+                text=text,
+                client_id=client_id,
+                language=guess.code,
+                language_confidence=guess.confidence,
+                created_at=now,
+            )
+            fields = ["last_seq", "updated_at"]
+            if conversation.started_at is None:
+                conversation.started_at = now
+                fields.append("started_at")
+                ConversationEvent.objects.create(
+                    conversation=conversation,
+                    kind=ConversationEvent.Kind.STARTED,
+                    to_state=conversation.state,
+                    actor=Actor.CUSTOMER,
+                    message=message,
+                    created_at=now,
+                )
+            if guess.confidence >= LANGUAGE_SWITCH_CONFIDENCE and guess.code != conversation.language:
+                conversation.language = guess.code
+                fields.append("language")
+            conversation.save(update_fields=fields)
+    except IntegrityError:
+        # Two sockets raced with the same client_id; the other one stored it.
+        message = Message.objects.get(conversation_id=conversation_id, client_id=client_id)
+        return CustomerMessageResult(message, created=False, needs_reply=False)
+    return CustomerMessageResult(message, created=True, needs_reply=conversation.bot_may_reply)
+
+
+@dataclass(slots=True)
+class ReplyOutcome:
+    text: str
+    finish_reason: str
+    token_count: int
+    queued_at: float
+    started_at: float | None
+    first_token_at: float | None
+    completed_at: float | None
+
+
+def _aware(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC)
+
+
+def store_bot_reply(reply_to_id: int, outcome: ReplyOutcome) -> tuple[Message | None, bool]:
+    """Store the bot's answer to one customer message, exactly once.
+
+    Returns (message, created). A second call for the same customer message returns the
+    stored reply with ``created=False``. An empty, failed or aborted generation stores no
+    message (the question stays unanswered and is asked again on resume) but is logged.
+    """
+    existing = Message.objects.filter(reply_to_id=reply_to_id, role=Actor.BOT).first()
+    if existing is not None:
+        return existing, False
+    customer_message = Message.objects.select_related("conversation").get(pk=reply_to_id)
+    if not outcome.text or outcome.finish_reason in ("abort", "error"):
+        ConversationEvent.objects.create(
+            conversation=customer_message.conversation,
+            kind=ConversationEvent.Kind.BOT_FAILED,
+            actor=Actor.BOT,
+            reason=outcome.finish_reason or "empty",
+            message=customer_message,
+        )
+        return None, False
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.select_for_update().get(
+                pk=customer_message.conversation_id
+            )
+            completed = _aware(outcome.completed_at) or timezone.now()
+            reply = Message.objects.create(
+                conversation=conversation,
+                seq=conversation.next_seq(),
+                role=Actor.BOT,
+                text=outcome.text,
+                language=conversation.language,
+                reply_to=customer_message,
+                variant=conversation.variant,
+                created_at=completed,
+                queued_at=_aware(outcome.queued_at),
+                started_at=_aware(outcome.started_at),
+                first_token_at=_aware(outcome.first_token_at),
+                completed_at=completed,
+                token_count=outcome.token_count,
+                finish_reason=outcome.finish_reason,
+            )
+            conversation.save(update_fields=["last_seq", "updated_at"])
+            ConversationEvent.objects.create(
+                conversation=conversation,
+                kind=ConversationEvent.Kind.BOT_REPLIED,
+                actor=Actor.BOT,
+                message=reply,
+                created_at=completed,
+                data={"finish_reason": outcome.finish_reason, "tokens": outcome.token_count},
+            )
+    except IntegrityError:
+        return Message.objects.get(reply_to_id=reply_to_id, role=Actor.BOT), False
+    return reply, True
+
+
+def record_dispatch_failure(message_id: int, reason: str) -> None:
+    message = Message.objects.get(pk=message_id)
+    ConversationEvent.objects.create(
+        conversation_id=message.conversation_id,
+        kind=ConversationEvent.Kind.DISPATCH_FAILED,
+        actor=Actor.SYSTEM,
+        reason=reason,
+        message=message,
+    )
+
+
+def messages_after(conversation_id: int, after_seq: int) -> list[Message]:
+    return list(
+        Message.objects.filter(conversation_id=conversation_id, seq__gt=after_seq)
+        .select_related("reply_to")
+        .order_by("seq")
+    )
+
+
+def unanswered_customer_message(conversation_id: int) -> Message | None:
+    """The newest customer message if the bot owes it a reply (e.g. after a restart)."""
+    conversation = Conversation.objects.get(pk=conversation_id)
+    if not conversation.bot_may_reply:
+        return None
+    last = (
+        Message.objects.filter(conversation_id=conversation_id)
+        .exclude(role=Actor.SYSTEM)
+        .order_by("-seq")
+        .first()
+    )
+    if last is None or last.role != Actor.CUSTOMER:
+        return None
+    return last
+
+
+def history_turns_limit() -> int:
+    return settings.SUPPORTBOT["HISTORY_TURNS"]

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import path
+
+from supportbot.chat import views
+
+urlpatterns = [
+    path("", views.demo, name="demo"),
+    path("api/conversations", views.create_conversation, name="create-conversation"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
