@@ -1,0 +1,866 @@
+/*!
+ * supportbot chat widget: one <script> tag, no dependencies, no build step, no third-party requests.
+ * Wire format: docs/protocol.md. Embedding, theming, accessibility, languages: docs/widget.md.
+ */
+(() => {
+  "use strict";
+  if (window.SupportBot) return; // the tag is on the page twice: the first copy wins
+
+  // ------------------------------------------------------------------ strings
+  // One object per language; a missing key falls back to English.
+  const STRINGS = {
+    en: { title: "Customer support", open: "Open chat", close: "Close chat", placeholder: "Type your message…", send: "Send",
+      connecting: "Connecting…", reconnecting: "Reconnecting…", offline: "Offline — we'll send your message when you're back", online: "Online",
+      typing: "Assistant is typing…", sending: "Sending…", welcome: "Hi! How can we help you today?", you: "You", bot: "Assistant", agent: "Agent",
+      err_text_too_long: "This message is too long (4,000 characters at most).", err_rate_limited: "You're sending messages too fast. Please wait a moment.",
+      err_empty_text: "Please type a message first.", err_unavailable: "We couldn't reply right away, but your message is saved and we'll answer soon.",
+      err_conversation_closed: "This conversation has ended. Send a new message to start a new one.", err_generic: "Something went wrong. Please try again." },
+    de: { title: "Kundensupport", open: "Chat öffnen", close: "Chat schließen", placeholder: "Nachricht eingeben…", send: "Senden",
+      connecting: "Verbinde…", reconnecting: "Verbindung wird wiederhergestellt…", offline: "Offline – wir senden Ihre Nachricht, sobald Sie wieder online sind", online: "Online",
+      typing: "Assistent schreibt…", sending: "Wird gesendet…", welcome: "Hallo! Wie können wir Ihnen helfen?", you: "Sie", bot: "Assistent", agent: "Mitarbeiter",
+      err_text_too_long: "Diese Nachricht ist zu lang (höchstens 4.000 Zeichen).", err_rate_limited: "Sie senden zu schnell. Bitte warten Sie einen Moment.",
+      err_empty_text: "Bitte geben Sie zuerst eine Nachricht ein.", err_unavailable: "Wir konnten nicht sofort antworten, aber Ihre Nachricht ist gespeichert und wir melden uns bald.",
+      err_conversation_closed: "Dieses Gespräch ist beendet. Senden Sie eine neue Nachricht, um ein neues zu beginnen.", err_generic: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut." },
+    fr: { title: "Service client", open: "Ouvrir le chat", close: "Fermer le chat", placeholder: "Écrivez votre message…", send: "Envoyer",
+      connecting: "Connexion…", reconnecting: "Reconnexion…", offline: "Hors ligne — nous enverrons votre message dès votre retour", online: "En ligne",
+      typing: "L'assistant écrit…", sending: "Envoi…", welcome: "Bonjour ! Comment pouvons-nous vous aider ?", you: "Vous", bot: "Assistant", agent: "Conseiller",
+      err_text_too_long: "Ce message est trop long (4 000 caractères maximum).", err_rate_limited: "Vous envoyez des messages trop vite. Veuillez patienter un instant.",
+      err_empty_text: "Veuillez d'abord écrire un message.", err_unavailable: "Nous n'avons pas pu répondre tout de suite, mais votre message est enregistré et nous vous répondrons bientôt.",
+      err_conversation_closed: "Cette conversation est terminée. Envoyez un nouveau message pour en commencer une autre.", err_generic: "Une erreur s'est produite. Veuillez réessayer." },
+    es: { title: "Atención al cliente", open: "Abrir chat", close: "Cerrar chat", placeholder: "Escribe tu mensaje…", send: "Enviar",
+      connecting: "Conectando…", reconnecting: "Reconectando…", offline: "Sin conexión: enviaremos tu mensaje cuando vuelvas", online: "En línea",
+      typing: "El asistente está escribiendo…", sending: "Enviando…", welcome: "¡Hola! ¿En qué podemos ayudarte?", you: "Tú", bot: "Asistente", agent: "Agente",
+      err_text_too_long: "El mensaje es demasiado largo (máximo 4000 caracteres).", err_rate_limited: "Estás enviando mensajes demasiado rápido. Espera un momento.",
+      err_empty_text: "Escribe un mensaje primero.", err_unavailable: "No pudimos responder de inmediato, pero tu mensaje está guardado y te responderemos pronto.",
+      err_conversation_closed: "Esta conversación ha terminado. Envía un mensaje nuevo para empezar otra.", err_generic: "Algo salió mal. Inténtalo de nuevo." },
+    pt: { title: "Atendimento ao cliente", open: "Abrir chat", close: "Fechar chat", placeholder: "Escreva sua mensagem…", send: "Enviar",
+      connecting: "Conectando…", reconnecting: "Reconectando…", offline: "Sem conexão — enviaremos sua mensagem quando você voltar", online: "Online",
+      typing: "O assistente está digitando…", sending: "Enviando…", welcome: "Olá! Como podemos ajudar?", you: "Você", bot: "Assistente", agent: "Atendente",
+      err_text_too_long: "A mensagem é longa demais (no máximo 4.000 caracteres).", err_rate_limited: "Você está enviando mensagens rápido demais. Aguarde um momento.",
+      err_empty_text: "Escreva uma mensagem primeiro.", err_unavailable: "Não conseguimos responder agora, mas sua mensagem foi salva e responderemos em breve.",
+      err_conversation_closed: "Esta conversa foi encerrada. Envie uma nova mensagem para iniciar outra.", err_generic: "Algo deu errado. Tente novamente." },
+    it: { title: "Assistenza clienti", open: "Apri la chat", close: "Chiudi la chat", placeholder: "Scrivi il tuo messaggio…", send: "Invia",
+      connecting: "Connessione…", reconnecting: "Riconnessione…", offline: "Offline: invieremo il tuo messaggio quando tornerai online", online: "Online",
+      typing: "L'assistente sta scrivendo…", sending: "Invio…", welcome: "Ciao! Come possiamo aiutarti?", you: "Tu", bot: "Assistente", agent: "Operatore",
+      err_text_too_long: "Il messaggio è troppo lungo (massimo 4.000 caratteri).", err_rate_limited: "Stai inviando messaggi troppo velocemente. Attendi un momento.",
+      err_empty_text: "Scrivi prima un messaggio.", err_unavailable: "Non siamo riusciti a rispondere subito, ma il tuo messaggio è salvato e ti risponderemo presto.",
+      err_conversation_closed: "Questa conversazione è terminata. Invia un nuovo messaggio per iniziarne un'altra.", err_generic: "Si è verificato un errore. Riprova." },
+    nl: { title: "Klantenservice", open: "Chat openen", close: "Chat sluiten", placeholder: "Typ je bericht…", send: "Versturen",
+      connecting: "Verbinden…", reconnecting: "Opnieuw verbinden…", offline: "Offline — we versturen je bericht zodra je weer online bent", online: "Online",
+      typing: "Assistent is aan het typen…", sending: "Versturen…", welcome: "Hallo! Waarmee kunnen we je helpen?", you: "Jij", bot: "Assistent", agent: "Medewerker",
+      err_text_too_long: "Dit bericht is te lang (maximaal 4.000 tekens).", err_rate_limited: "Je verstuurt te snel berichten. Wacht even.",
+      err_empty_text: "Typ eerst een bericht.", err_unavailable: "We konden niet direct antwoorden, maar je bericht is bewaard en we reageren snel.",
+      err_conversation_closed: "Dit gesprek is beëindigd. Stuur een nieuw bericht om een nieuw gesprek te starten.", err_generic: "Er ging iets mis. Probeer het opnieuw." },
+    ru: { title: "Служба поддержки", open: "Открыть чат", close: "Закрыть чат", placeholder: "Введите сообщение…", send: "Отправить",
+      connecting: "Подключение…", reconnecting: "Переподключение…", offline: "Нет сети — мы отправим сообщение, когда связь восстановится", online: "В сети",
+      typing: "Ассистент печатает…", sending: "Отправка…", welcome: "Здравствуйте! Чем мы можем помочь?", you: "Вы", bot: "Ассистент", agent: "Оператор",
+      err_text_too_long: "Сообщение слишком длинное (не более 4000 символов).", err_rate_limited: "Вы отправляете сообщения слишком часто. Подождите немного.",
+      err_empty_text: "Сначала введите сообщение.", err_unavailable: "Мы не смогли ответить сразу, но ваше сообщение сохранено, и мы скоро ответим.",
+      err_conversation_closed: "Этот разговор завершён. Отправьте новое сообщение, чтобы начать новый.", err_generic: "Что-то пошло не так. Попробуйте ещё раз." },
+    tr: { title: "Müşteri desteği", open: "Sohbeti aç", close: "Sohbeti kapat", placeholder: "Mesajınızı yazın…", send: "Gönder",
+      connecting: "Bağlanıyor…", reconnecting: "Yeniden bağlanıyor…", offline: "Çevrimdışı — tekrar bağlandığınızda mesajınızı göndereceğiz", online: "Çevrimiçi",
+      typing: "Asistan yazıyor…", sending: "Gönderiliyor…", welcome: "Merhaba! Size nasıl yardımcı olabiliriz?", you: "Siz", bot: "Asistan", agent: "Temsilci",
+      err_text_too_long: "Bu mesaj çok uzun (en fazla 4.000 karakter).", err_rate_limited: "Çok hızlı mesaj gönderiyorsunuz. Lütfen biraz bekleyin.",
+      err_empty_text: "Lütfen önce bir mesaj yazın.", err_unavailable: "Hemen yanıt veremedik, ancak mesajınız kaydedildi ve kısa süre içinde yanıtlayacağız.",
+      err_conversation_closed: "Bu görüşme sona erdi. Yeni bir görüşme başlatmak için yeni bir mesaj gönderin.", err_generic: "Bir şeyler ters gitti. Lütfen tekrar deneyin." },
+    zh: { title: "客户支持", open: "打开聊天", close: "关闭聊天", placeholder: "输入您的消息…", send: "发送",
+      connecting: "正在连接…", reconnecting: "正在重新连接…", offline: "已离线——恢复连接后我们会发送您的消息", online: "在线",
+      typing: "助手正在输入…", sending: "正在发送…", welcome: "您好！有什么可以帮您？", you: "您", bot: "助手", agent: "客服",
+      err_text_too_long: "消息过长（最多 4000 个字符）。", err_rate_limited: "您发送消息太快了，请稍候。",
+      err_empty_text: "请先输入消息。", err_unavailable: "我们暂时无法立即回复，但您的消息已保存，我们会尽快答复。",
+      err_conversation_closed: "此对话已结束。发送新消息即可开始新的对话。", err_generic: "出了点问题，请重试。" },
+    ja: { title: "カスタマーサポート", open: "チャットを開く", close: "チャットを閉じる", placeholder: "メッセージを入力…", send: "送信",
+      connecting: "接続中…", reconnecting: "再接続中…", offline: "オフラインです。接続が回復したらメッセージを送信します", online: "オンライン",
+      typing: "アシスタントが入力中…", sending: "送信中…", welcome: "こんにちは！ご用件をお聞かせください。", you: "あなた", bot: "アシスタント", agent: "担当者",
+      err_text_too_long: "メッセージが長すぎます（最大 4,000 文字）。", err_rate_limited: "送信が速すぎます。少し待ってからお試しください。",
+      err_empty_text: "メッセージを入力してください。", err_unavailable: "すぐにお返事できませんでしたが、メッセージは保存されました。まもなくお返事します。",
+      err_conversation_closed: "この会話は終了しました。新しいメッセージを送ると新しい会話が始まります。", err_generic: "問題が発生しました。もう一度お試しください。" },
+    ko: { title: "고객 지원", open: "채팅 열기", close: "채팅 닫기", placeholder: "메시지를 입력하세요…", send: "보내기",
+      connecting: "연결 중…", reconnecting: "다시 연결 중…", offline: "오프라인 — 다시 연결되면 메시지를 보내 드릴게요", online: "온라인",
+      typing: "어시스턴트가 입력 중…", sending: "보내는 중…", welcome: "안녕하세요! 무엇을 도와드릴까요?", you: "나", bot: "어시스턴트", agent: "상담원",
+      err_text_too_long: "메시지가 너무 깁니다(최대 4,000자).", err_rate_limited: "메시지를 너무 빨리 보내고 있습니다. 잠시 기다려 주세요.",
+      err_empty_text: "먼저 메시지를 입력하세요.", err_unavailable: "바로 답변하지 못했지만 메시지는 저장되었으며 곧 답변해 드리겠습니다.",
+      err_conversation_closed: "이 대화는 종료되었습니다. 새 메시지를 보내면 새 대화가 시작됩니다.", err_generic: "문제가 발생했습니다. 다시 시도해 주세요." },
+    hi: { title: "ग्राहक सहायता", open: "चैट खोलें", close: "चैट बंद करें", placeholder: "अपना संदेश लिखें…", send: "भेजें",
+      connecting: "कनेक्ट हो रहा है…", reconnecting: "फिर से कनेक्ट हो रहा है…", offline: "ऑफ़लाइन — आपके वापस आने पर हम आपका संदेश भेज देंगे", online: "ऑनलाइन",
+      typing: "सहायक लिख रहा है…", sending: "भेजा जा रहा है…", welcome: "नमस्ते! हम आपकी क्या मदद कर सकते हैं?", you: "आप", bot: "सहायक", agent: "एजेंट",
+      err_text_too_long: "संदेश बहुत लंबा है (अधिकतम 4,000 अक्षर)।", err_rate_limited: "आप बहुत तेज़ी से संदेश भेज रहे हैं। कृपया थोड़ा रुकें।",
+      err_empty_text: "कृपया पहले कोई संदेश लिखें।", err_unavailable: "हम तुरंत जवाब नहीं दे सके, लेकिन आपका संदेश सहेज लिया गया है और हम जल्द ही जवाब देंगे।",
+      err_conversation_closed: "यह बातचीत समाप्त हो गई है। नई बातचीत शुरू करने के लिए नया संदेश भेजें।", err_generic: "कुछ गलत हो गया। कृपया फिर से कोशिश करें।" },
+    vi: { title: "Hỗ trợ khách hàng", open: "Mở trò chuyện", close: "Đóng trò chuyện", placeholder: "Nhập tin nhắn…", send: "Gửi",
+      connecting: "Đang kết nối…", reconnecting: "Đang kết nối lại…", offline: "Mất kết nối — chúng tôi sẽ gửi tin nhắn khi bạn trực tuyến trở lại", online: "Trực tuyến",
+      typing: "Trợ lý đang nhập…", sending: "Đang gửi…", welcome: "Xin chào! Chúng tôi có thể giúp gì cho bạn?", you: "Bạn", bot: "Trợ lý", agent: "Nhân viên",
+      err_text_too_long: "Tin nhắn quá dài (tối đa 4.000 ký tự).", err_rate_limited: "Bạn gửi tin nhắn quá nhanh. Vui lòng đợi một chút.",
+      err_empty_text: "Vui lòng nhập tin nhắn trước.", err_unavailable: "Chúng tôi chưa thể trả lời ngay, nhưng tin nhắn của bạn đã được lưu và chúng tôi sẽ sớm phản hồi.",
+      err_conversation_closed: "Cuộc trò chuyện này đã kết thúc. Hãy gửi tin nhắn mới để bắt đầu cuộc trò chuyện khác.", err_generic: "Đã xảy ra lỗi. Vui lòng thử lại." },
+    th: { title: "ฝ่ายบริการลูกค้า", open: "เปิดแชท", close: "ปิดแชท", placeholder: "พิมพ์ข้อความของคุณ…", send: "ส่ง",
+      connecting: "กำลังเชื่อมต่อ…", reconnecting: "กำลังเชื่อมต่อใหม่…", offline: "ออฟไลน์ — เราจะส่งข้อความของคุณเมื่อคุณกลับมาออนไลน์", online: "ออนไลน์",
+      typing: "ผู้ช่วยกำลังพิมพ์…", sending: "กำลังส่ง…", welcome: "สวัสดี! มีอะไรให้เราช่วยไหม", you: "คุณ", bot: "ผู้ช่วย", agent: "เจ้าหน้าที่",
+      err_text_too_long: "ข้อความยาวเกินไป (สูงสุด 4,000 ตัวอักษร)", err_rate_limited: "คุณส่งข้อความเร็วเกินไป โปรดรอสักครู่",
+      err_empty_text: "โปรดพิมพ์ข้อความก่อน", err_unavailable: "เรายังตอบกลับทันทีไม่ได้ แต่ข้อความของคุณถูกบันทึกไว้แล้ว และเราจะตอบกลับเร็ว ๆ นี้",
+      err_conversation_closed: "การสนทนานี้สิ้นสุดแล้ว ส่งข้อความใหม่เพื่อเริ่มการสนทนาใหม่", err_generic: "เกิดข้อผิดพลาด โปรดลองอีกครั้ง" },
+    ar: { title: "خدمة العملاء", open: "فتح المحادثة", close: "إغلاق المحادثة", placeholder: "اكتب رسالتك…", send: "إرسال",
+      connecting: "جارٍ الاتصال…", reconnecting: "جارٍ إعادة الاتصال…", offline: "غير متصل — سنرسل رسالتك عند عودتك", online: "متصل",
+      typing: "المساعد يكتب…", sending: "جارٍ الإرسال…", welcome: "مرحبًا! كيف يمكننا مساعدتك؟", you: "أنت", bot: "المساعد", agent: "الموظف",
+      err_text_too_long: "الرسالة طويلة جدًا (4000 حرف كحد أقصى).", err_rate_limited: "أنت ترسل الرسائل بسرعة كبيرة. يرجى الانتظار قليلًا.",
+      err_empty_text: "يرجى كتابة رسالة أولًا.", err_unavailable: "لم نتمكن من الرد فورًا، لكن رسالتك محفوظة وسنرد عليك قريبًا.",
+      err_conversation_closed: "انتهت هذه المحادثة. أرسل رسالة جديدة لبدء محادثة أخرى.", err_generic: "حدث خطأ ما. يرجى المحاولة مرة أخرى." },
+    he: { title: "שירות לקוחות", open: "פתיחת הצ'אט", close: "סגירת הצ'אט", placeholder: "כתבו הודעה…", send: "שליחה",
+      connecting: "מתחבר…", reconnecting: "מתחבר מחדש…", offline: "אין חיבור — נשלח את ההודעה כשתחזרו", online: "מחובר",
+      typing: "העוזר מקליד…", sending: "שולח…", welcome: "שלום! איך נוכל לעזור?", you: "אתם", bot: "העוזר", agent: "נציג",
+      err_text_too_long: "ההודעה ארוכה מדי (עד 4,000 תווים).", err_rate_limited: "אתם שולחים הודעות מהר מדי. אנא המתינו רגע.",
+      err_empty_text: "נא לכתוב הודעה קודם.", err_unavailable: "לא הצלחנו להשיב מיד, אבל ההודעה נשמרה ונשיב בקרוב.",
+      err_conversation_closed: "השיחה הסתיימה. שלחו הודעה חדשה כדי להתחיל שיחה חדשה.", err_generic: "משהו השתבש. נא לנסות שוב." },
+    fa: { title: "پشتیبانی مشتریان", open: "باز کردن گفتگو", close: "بستن گفتگو", placeholder: "پیام خود را بنویسید…", send: "ارسال",
+      connecting: "در حال اتصال…", reconnecting: "در حال اتصال دوباره…", offline: "آفلاین — وقتی برگردید پیام شما را می‌فرستیم", online: "آنلاین",
+      typing: "دستیار در حال نوشتن است…", sending: "در حال ارسال…", welcome: "سلام! چطور می‌توانیم کمکتان کنیم؟", you: "شما", bot: "دستیار", agent: "کارشناس",
+      err_text_too_long: "پیام خیلی طولانی است (حداکثر ۴۰۰۰ نویسه).", err_rate_limited: "پیام‌ها را خیلی سریع می‌فرستید. لطفاً کمی صبر کنید.",
+      err_empty_text: "لطفاً ابتدا پیامی بنویسید.", err_unavailable: "نتوانستیم فوراً پاسخ دهیم، اما پیام شما ذخیره شد و به‌زودی پاسخ می‌دهیم.",
+      err_conversation_closed: "این گفتگو به پایان رسیده است. برای شروع گفتگوی جدید، پیام تازه‌ای بفرستید.", err_generic: "مشکلی پیش آمد. لطفاً دوباره تلاش کنید." },
+  };
+  const RTL_LANGUAGES = new Set(["ar", "he", "fa"]);
+  const ERROR_KEYS = new Set(["text_too_long", "rate_limited", "empty_text", "unavailable", "conversation_closed"]);
+  const MAX_CHARS = 4000; // protocol limit, counted in code points like the server does
+  const TYPING_TIMEOUT_MS = 45000; // an escalated conversation gets no bot reply: stop the dots eventually
+  const CONNECT_TIMEOUT_MS = 15000;
+  const REFUSALS_BEFORE_NEW_CONVERSATION = 3;
+
+  // ------------------------------------------------------------ configuration
+  const script = document.currentScript || document.querySelector('script[src*="supportbot/widget.js"]');
+  const attrs = (script && script.dataset) || {};
+  const scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : location.origin;
+  const config = {
+    server: serverBase(attrs.server),
+    locale: (attrs.locale || "").trim() || navigator.language || "en",
+    title: (attrs.title || "").trim(),
+    startOpen: attrs.open === "true",
+    position: attrs.position === "left" ? "left" : "right",
+    accent: (attrs.accent || "").trim(),
+  };
+
+  // The server base URL without a trailing slash; a bad value falls back to where the script came from.
+  function serverBase(value) {
+    if (!value || !value.trim()) return scriptOrigin;
+    try {
+      const url = new URL(value.trim(), location.href);
+      if (url.protocol !== "http:" && url.protocol !== "https:") return scriptOrigin;
+      return (url.origin + url.pathname).replace(/\/+$/, "");
+    } catch (e) {
+      return scriptOrigin;
+    }
+  }
+
+  // ------------------------------------------------------------------ storage
+  // localStorage can throw (disabled, sandboxed iframe, quota): then we keep state in memory for this page.
+  const memory = {};
+  const storage = {
+    get(key) {
+      try { const raw = localStorage.getItem(key); return raw === null ? null : JSON.parse(raw); } catch (e) { return key in memory ? memory[key] : null; }
+    },
+    set(key, value) {
+      memory[key] = value;
+      try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* memory only */ }
+    },
+    remove(key) {
+      delete memory[key];
+      try { localStorage.removeItem(key); } catch (e) { /* memory only */ }
+    },
+  };
+  const KEY_VISITOR = "supportbot:visitor";
+  const KEY_CONVERSATION = "supportbot:conversation:" + config.server;
+  const KEY_OUTBOX = "supportbot:outbox:" + config.server;
+  const KEY_OPEN = "supportbot:open:" + config.server; // sessionStorage: reopen the panel after a reload in this tab
+
+  function sessionFlag(value) {
+    try {
+      if (value === undefined) return sessionStorage.getItem(KEY_OPEN) === "1";
+      if (value) sessionStorage.setItem(KEY_OPEN, "1"); else sessionStorage.removeItem(KEY_OPEN);
+    } catch (e) { /* no session storage: the panel just starts closed */ }
+    return false;
+  }
+
+  // crypto.randomUUID exists only in secure contexts; getRandomValues works everywhere.
+  function uuid() {
+    if (window.crypto && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+    const bytes = new Uint8Array(16);
+    if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(bytes);
+    else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  function visitorId() {
+    let id = storage.get(KEY_VISITOR);
+    if (typeof id !== "string" || !id) { id = uuid(); storage.set(KEY_VISITOR, id); }
+    return id;
+  }
+
+  function validConversation(c) {
+    return c && typeof c === "object" && typeof c.conversation === "string" && typeof c.ws === "string" ? c : null;
+  }
+
+  function loadOutbox() {
+    const items = storage.get(KEY_OUTBOX);
+    return Array.isArray(items) ? items.filter((m) => m && typeof m.client_id === "string" && typeof m.text === "string") : [];
+  }
+
+  const primaryTag = (tag) => String(tag || "").trim().toLowerCase().split(/[-_]/)[0];
+
+  // -------------------------------------------------------------------- state
+  const state = {
+    conversation: validConversation(storage.get(KEY_CONVERSATION)), // {conversation, token, ws, language}
+    outbox: loadOutbox(), // [{client_id, text}] not yet acknowledged, in sending order
+    language: "en", // the conversation language: data-locale first, then each ack's `language`
+    lastSeq: 0, // 0 after a reload, so the first resume replays the whole transcript
+    socket: null,
+    connected: false,
+    busy: false, // creating a conversation or probing the server: no second attempt meanwhile
+    wanted: false, // only talk to the server once the visitor opened the chat (or already has a conversation)
+    stopped: false, // the server refused us in a way retrying cannot fix (403 origin, 400)
+    attempt: 0,
+    reconnectTimer: 0,
+    refusals: 0, // socket closes before open, in a row
+    replacedConversation: false,
+    replaying: false,
+    status: "idle",
+    open: false,
+    unread: 0,
+    noticeKey: "",
+    noticeTimer: 0,
+  };
+  state.language = primaryTag((state.conversation && state.conversation.language) || config.locale) || "en";
+  state.wanted = Boolean(state.conversation || state.outbox.length);
+
+  const uiLanguage = () => (STRINGS[state.language] ? state.language : "en");
+  const t = (key) => STRINGS[uiLanguage()][key] || STRINGS.en[key] || STRINGS.en.err_generic;
+  const errorKey = (code) => "err_" + (ERROR_KEYS.has(code) ? code : "generic");
+
+  // ---------------------------------------------------------------------- DOM
+  const ICON = (d) => `<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">${d}</svg>`;
+  const CSS = `
+:host { all: initial; }
+[hidden] { display: none !important; }
+*, *::before, *::after { box-sizing: border-box; }
+.root { --accent: var(--supportbot-accent, #1f2937); --accent-text: var(--supportbot-accent-text, #fff); --focus: var(--supportbot-focus, #2563eb);
+  --radius: var(--supportbot-radius, 16px); --bg: #fff; --fg: #111827; --muted: #6b7280; --line: #e5e7eb; --bubble: #f3f4f6; --danger: #b91c1c;
+  font: 14px/1.45 var(--supportbot-font, system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Helvetica Neue", Arial, sans-serif, "Apple Color Emoji", "Segoe UI Emoji");
+  color: var(--fg); -webkit-font-smoothing: antialiased; }
+button, textarea { font: inherit; color: inherit; margin: 0; }
+button { cursor: pointer; }
+button:focus-visible, textarea:focus-visible { outline: 2px solid var(--focus); outline-offset: 2px; }
+svg { width: 20px; height: 20px; display: block; }
+.launcher { position: fixed; bottom: 20px; right: 20px; z-index: var(--supportbot-z, 2147483000); width: 56px; height: 56px; border: 0; border-radius: 50%;
+  display: grid; place-items: center; background: var(--accent); color: var(--accent-text); box-shadow: 0 6px 20px rgba(17, 24, 39, .28); transition: transform .15s ease; }
+.launcher:hover { transform: translateY(-1px) scale(1.04); }
+.launcher svg { width: 26px; height: 26px; }
+.left .launcher { right: auto; left: 20px; }
+.icon-close, .open .icon-chat { display: none; }
+.open .icon-close { display: block; }
+.badge { position: absolute; top: -3px; right: -3px; min-width: 20px; height: 20px; padding: 0 6px; border-radius: 10px; background: #dc2626; color: #fff;
+  font-size: 12px; font-weight: 600; line-height: 20px; text-align: center; }
+.panel { position: fixed; bottom: 88px; right: 20px; z-index: var(--supportbot-z, 2147483000); width: 380px; max-width: calc(100vw - 40px);
+  height: 600px; max-height: calc(100vh - 112px); display: flex; flex-direction: column; overflow: hidden; background: var(--bg);
+  border: 1px solid var(--line); border-radius: var(--radius); box-shadow: 0 18px 50px rgba(17, 24, 39, .18);
+  opacity: 0; visibility: hidden; transform: translateY(12px); transition: opacity .18s ease, transform .18s ease, visibility 0s linear .18s; }
+.open .panel { opacity: 1; visibility: visible; transform: none; transition: opacity .18s ease, transform .18s ease; }
+.left .panel { right: auto; left: 20px; }
+.header { display: flex; align-items: center; gap: 12px; padding: 14px 12px; padding-inline-start: 18px; border-bottom: 1px solid var(--line); }
+.heading { flex: 1; min-width: 0; }
+.title { margin: 0; font-size: 16px; font-weight: 600; line-height: 1.3; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.status { margin: 2px 0 0; display: flex; align-items: center; gap: 6px; font-size: 12px; color: var(--muted); }
+.dot { flex: none; width: 8px; height: 8px; border-radius: 50%; background: #9ca3af; }
+.status[data-state="online"] .dot { background: #16a34a; }
+.status[data-state="connecting"] .dot, .status[data-state="reconnecting"] .dot { background: #d97706; }
+.status[data-state="offline"] .dot, .status[data-state="error"] .dot { background: #dc2626; }
+.close { flex: none; width: 36px; height: 36px; border: 0; border-radius: 10px; display: grid; place-items: center; background: transparent; color: var(--muted); }
+.close:hover { background: var(--bubble); color: var(--fg); }
+.scroller { flex: 1; overflow-y: auto; overscroll-behavior: contain; padding: 16px; }
+.log { display: flex; flex-direction: column; gap: 8px; }
+.row { display: flex; flex-direction: column; align-items: flex-start; }
+.row.customer { align-items: flex-end; }
+.row.system { align-items: center; }
+.bubble { max-width: 85%; padding: 9px 13px; border-radius: 16px; background: var(--bubble); white-space: pre-wrap; overflow-wrap: anywhere; }
+.bot .bubble, .agent .bubble { border-end-start-radius: 4px; }
+.agent .bubble { background: var(--bg); border: 1px solid var(--line); }
+.customer .bubble { background: var(--accent); color: var(--accent-text); border-end-end-radius: 4px; }
+.system .bubble { max-width: 100%; padding: 2px 8px; background: transparent; color: var(--muted); font-size: 12px; text-align: center; }
+.bubble[data-state="sending"] { opacity: .65; }
+.bubble[data-state="failed"] { background: #fef2f2; color: var(--danger); border: 1px solid #fecaca; }
+.bubble[data-state="error"] { color: var(--danger); }
+.bubble[data-state="streaming"]::after { content: ""; display: inline-block; width: 7px; height: 1em; margin-inline-start: 2px; vertical-align: text-bottom;
+  background: currentColor; opacity: .35; animation: blink 1s steps(2) infinite; }
+.meta { margin-top: 3px; padding: 0 4px; font-size: 11.5px; color: var(--muted); }
+.meta.failed { color: var(--danger); }
+.meta:empty { display: none; }
+.welcome { margin-bottom: 8px; }
+.typing { margin-top: 8px; }
+.typing .bubble { display: inline-flex; gap: 4px; padding: 13px 14px; }
+.typing i { width: 6px; height: 6px; border-radius: 50%; background: var(--muted); animation: bounce 1.2s infinite ease-in-out; }
+.typing i:nth-child(2) { animation-delay: .15s; }
+.typing i:nth-child(3) { animation-delay: .3s; }
+.notice { margin: 0; padding: 8px 16px; font-size: 12.5px; color: #92400e; background: #fffbeb; border-top: 1px solid #fde68a; }
+.notice:empty { display: none; }
+.composer { display: flex; align-items: flex-end; gap: 8px; padding: 12px; padding-bottom: max(12px, env(safe-area-inset-bottom)); border-top: 1px solid var(--line); }
+textarea { flex: 1; min-width: 0; min-height: 42px; max-height: 140px; padding: 10px 12px; resize: none; border: 1px solid #d1d5db; border-radius: 12px;
+  background: var(--bg); line-height: 1.4; }
+textarea::placeholder { color: #9ca3af; }
+textarea:focus-visible { outline-offset: 0; border-color: var(--focus); }
+.send { flex: none; width: 42px; height: 42px; border: 0; border-radius: 12px; display: grid; place-items: center; background: var(--accent); color: var(--accent-text); }
+.send:hover { filter: brightness(1.15); }
+[dir="rtl"] .send svg { transform: scaleX(-1); }
+.sr { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+@keyframes blink { 50% { opacity: 0; } }
+@keyframes bounce { 0%, 80%, 100% { opacity: .35; transform: none; } 40% { opacity: 1; transform: translateY(-3px); } }
+@media (max-width: 480px) {
+  .panel, .left .panel { inset: 0; width: 100%; max-width: none; height: 100%; max-height: none; border: 0; border-radius: 0; }
+  .open .launcher { display: none; }
+  textarea { font-size: 16px; } /* below 16px iOS zooms the page on focus */
+}
+@media (prefers-reduced-motion: reduce) {
+  .launcher, .panel, .open .panel { transition: none; }
+  .launcher:hover { transform: none; }
+  .typing i, .bubble[data-state="streaming"]::after { animation: none; }
+}
+@media (forced-colors: active) { .bubble, .launcher, .send { border: 1px solid CanvasText; } }
+`;
+
+  const host = document.createElement("div");
+  host.id = "supportbot-widget";
+  if (config.accent) host.style.setProperty("--supportbot-accent", config.accent);
+  const shadow = host.attachShadow({ mode: "open" }); // open so tests and the host page's devtools can look in
+  // Static markup only: every piece of text is set later through textContent.
+  shadow.innerHTML = `<style>${CSS}</style>
+<div class="root ${config.position}">
+  <section class="panel" id="panel" data-testid="panel" role="dialog" aria-modal="false" aria-labelledby="title">
+    <header class="header">
+      <div class="heading">
+        <h2 class="title" id="title"></h2>
+        <p class="status" data-testid="status" role="status"><span class="dot"></span><span class="status-text"></span></p>
+      </div>
+      <button class="close" type="button" data-testid="close">${ICON('<path d="M6 6l12 12M18 6L6 18"/>')}</button>
+    </header>
+    <div class="scroller">
+      <div class="row bot welcome"><div class="bubble" data-testid="welcome" dir="auto"></div></div>
+      <div class="log" role="log" aria-live="polite" data-testid="transcript"></div>
+      <div class="row bot typing" data-testid="typing" hidden><div class="bubble"><i></i><i></i><i></i></div><span class="sr typing-text"></span></div>
+    </div>
+    <p class="notice" data-testid="notice" role="alert"></p>
+    <form class="composer">
+      <textarea data-testid="input" rows="1" autocomplete="off" dir="auto"></textarea>
+      <button class="send" type="submit" data-testid="send">${ICON('<path d="M22 2L11 13"/><path d="M22 2l-7 20-4-9-9-4z"/>')}</button>
+    </form>
+  </section>
+  <button class="launcher" type="button" data-testid="launcher" aria-expanded="false" aria-controls="panel">
+    <span class="icon-chat">${ICON('<path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1.1-4.4A8 8 0 1 1 21 12z"/>')}</span>
+    <span class="icon-close">${ICON('<path d="M6 9l6 6 6-6"/>')}</span>
+    <span class="badge" data-testid="unread" aria-hidden="true" hidden></span>
+  </button>
+</div>`;
+  const $ = (selector) => shadow.querySelector(selector);
+  const ui = {
+    root: $(".root"), panel: $(".panel"), title: $(".title"), status: $(".status"), statusText: $(".status-text"), close: $(".close"),
+    scroller: $(".scroller"), welcome: $('[data-testid="welcome"]'), log: $(".log"), typing: $(".typing"), typingText: $(".typing-text"),
+    notice: $(".notice"), form: $(".composer"), input: $("textarea"), send: $(".send"), launcher: $(".launcher"), badge: $(".badge"),
+  };
+
+  // --------------------------------------------------------------- transcript
+  // A message is {role, seq, key, clientId, state, errorKey, row, bubble, text, meta, label}. Rows are kept sorted by
+  // `key`: the seq once known, reply_to + 0.5 for a reply still streaming, Infinity for an unacknowledged message.
+  const messageOfRow = new WeakMap();
+  const bySeq = new Map();
+  const byClientId = new Map();
+  const replyByReplyTo = new Map();
+  const awaitingReply = new Map(); // seq of an acknowledged message -> timer; the typing dots show while non-empty
+  let stickToBottom = true;
+
+  function createMessage(role, text, key) {
+    const row = document.createElement("div");
+    row.className = "row " + (["customer", "agent", "system"].includes(role) ? role : "bot");
+    const label = document.createElement("span");
+    label.className = "sr";
+    const bubble = document.createElement("div");
+    bubble.className = "bubble";
+    bubble.dir = "auto";
+    bubble.dataset.testid = "msg";
+    bubble.dataset.role = role;
+    const textNode = document.createTextNode(text); // text only ever goes into text nodes
+    bubble.append(textNode);
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    row.append(label, bubble, meta);
+    const msg = { role, seq: null, key, clientId: null, state: "", errorKey: "", row, bubble, text: textNode, meta, label };
+    messageOfRow.set(row, msg);
+    renderMessage(msg);
+    placeRow(msg);
+    return msg;
+  }
+
+  // Insert (or move) a row after the last row whose key is <= its own; equal keys keep arrival order.
+  function placeRow(msg) {
+    const prev = msg.row.previousElementSibling, next = msg.row.nextElementSibling;
+    if (msg.row.parentNode === ui.log && (!prev || messageOfRow.get(prev).key <= msg.key) && (!next || messageOfRow.get(next).key >= msg.key)) return;
+    let anchor = null;
+    for (let node = ui.log.lastElementChild; node; node = node.previousElementSibling) {
+      if (node !== msg.row && messageOfRow.get(node).key <= msg.key) { anchor = node; break; }
+    }
+    ui.log.insertBefore(msg.row, anchor ? anchor.nextElementSibling : ui.log.firstElementChild);
+    followBottom();
+  }
+
+  function assignSeq(msg, seq) {
+    if (!Number.isInteger(seq) || seq < 1) return;
+    msg.seq = seq;
+    msg.key = seq;
+    msg.bubble.dataset.seq = String(seq);
+    bySeq.set(seq, msg);
+    if (seq > state.lastSeq) state.lastSeq = seq;
+    placeRow(msg);
+  }
+
+  function setMessageState(msg, value, errKey = "") {
+    msg.state = value;
+    msg.errorKey = errKey;
+    renderMessage(msg);
+  }
+
+  function setText(msg, text) {
+    msg.text.data = text;
+    followBottom();
+  }
+
+  // Everything about a message that depends on the UI language, so a language switch can redo it.
+  function renderMessage(msg) {
+    if (msg.state) msg.bubble.dataset.state = msg.state; else delete msg.bubble.dataset.state;
+    msg.label.textContent = msg.role === "customer" ? t("you") + ": " : msg.role === "system" ? "" : t(msg.role === "agent" ? "agent" : "bot") + ": ";
+    msg.meta.className = msg.state === "failed" ? "meta failed" : "meta";
+    msg.meta.textContent = msg.state === "sending" ? t("sending") : msg.state === "failed" ? t(msg.errorKey) : "";
+    if (msg.state === "error") msg.text.data = t(msg.errorKey);
+  }
+
+  function renderPending(item) {
+    const msg = createMessage("customer", item.text, Infinity);
+    msg.clientId = item.client_id;
+    byClientId.set(item.client_id, msg);
+    setMessageState(msg, "sending");
+    return msg;
+  }
+
+  function resetTranscript() {
+    ui.log.textContent = "";
+    bySeq.clear(); byClientId.clear(); replyByReplyTo.clear();
+    for (const seq of [...awaitingReply.keys()]) stopAwaiting(seq);
+    state.lastSeq = 0;
+    state.outbox.forEach(renderPending);
+  }
+
+  function expectReply(seq) {
+    if (replyByReplyTo.has(seq) || awaitingReply.has(seq)) return;
+    awaitingReply.set(seq, setTimeout(() => stopAwaiting(seq), TYPING_TIMEOUT_MS));
+    renderTyping();
+  }
+
+  function stopAwaiting(seq) {
+    clearTimeout(awaitingReply.get(seq));
+    awaitingReply.delete(seq);
+    renderTyping();
+  }
+
+  function renderTyping() {
+    ui.typing.hidden = awaitingReply.size === 0;
+    followBottom();
+  }
+
+  // A screen reader would read every streamed chunk; aria-busy holds the log until the reply is complete.
+  function renderBusy() {
+    const streaming = [...replyByReplyTo.values()].some((m) => m.state === "streaming") && state.connected;
+    ui.log.setAttribute("aria-busy", String(streaming));
+  }
+
+  function followBottom(force) {
+    if (force) stickToBottom = true;
+    if (stickToBottom) ui.scroller.scrollTop = ui.scroller.scrollHeight;
+  }
+
+  function countUnread() {
+    if (state.open || state.replaying) return;
+    state.unread += 1;
+    renderBadge();
+  }
+
+  function renderBadge() {
+    ui.badge.hidden = state.unread === 0;
+    ui.badge.textContent = state.unread > 9 ? "9+" : String(state.unread);
+  }
+
+  // ----------------------------------------------------------------- language
+  function setLanguage(tag) {
+    const language = primaryTag(tag);
+    if (!language || language === state.language) return;
+    state.language = language;
+    if (state.conversation) { state.conversation.language = language; storage.set(KEY_CONVERSATION, state.conversation); }
+    applyLanguage();
+  }
+
+  function applyLanguage() {
+    const lang = uiLanguage();
+    ui.panel.lang = lang;
+    ui.panel.dir = RTL_LANGUAGES.has(lang) ? "rtl" : "ltr";
+    ui.title.textContent = config.title || t("title");
+    ui.close.setAttribute("aria-label", t("close"));
+    ui.close.title = t("close");
+    ui.input.placeholder = t("placeholder");
+    ui.input.setAttribute("aria-label", t("placeholder"));
+    ui.send.setAttribute("aria-label", t("send"));
+    ui.send.title = t("send");
+    ui.welcome.textContent = t("welcome");
+    ui.typingText.textContent = t("typing");
+    renderLauncher();
+    renderStatus();
+    ui.notice.textContent = state.noticeKey ? t(state.noticeKey) : "";
+    for (const row of ui.log.children) renderMessage(messageOfRow.get(row));
+  }
+
+  function renderLauncher() {
+    ui.root.classList.toggle("open", state.open);
+    ui.launcher.setAttribute("aria-expanded", String(state.open));
+    ui.launcher.setAttribute("aria-label", state.open ? t("close") : t("open"));
+  }
+
+  function setStatus(status) {
+    state.status = status;
+    renderStatus();
+  }
+
+  function renderStatus() {
+    ui.status.dataset.state = state.status;
+    ui.statusText.textContent = state.status === "idle" ? "" : state.status === "error" ? t("err_generic") : t(state.status);
+  }
+
+  function showNotice(key) {
+    state.noticeKey = key;
+    ui.notice.textContent = t(key);
+    clearTimeout(state.noticeTimer);
+    state.noticeTimer = setTimeout(() => { state.noticeKey = ""; ui.notice.textContent = ""; }, 8000);
+  }
+
+  // --------------------------------------------------------------- connection
+  function saveOutbox() {
+    storage.set(KEY_OUTBOX, state.outbox);
+  }
+
+  function removeFromOutbox(clientId) {
+    const before = state.outbox.length;
+    state.outbox = state.outbox.filter((item) => item.client_id !== clientId);
+    if (state.outbox.length !== before) saveOutbox();
+  }
+
+  function sendFrame(frame) {
+    const ws = state.socket;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function ensureConnected() {
+    if (state.socket || state.busy || state.stopped || !state.wanted) return;
+    if (state.conversation) connect(); else startConversation();
+  }
+
+  function reconnectNow() {
+    clearTimeout(state.reconnectTimer);
+    state.reconnectTimer = 0;
+    ensureConnected();
+  }
+
+  // Exponential backoff, 0.5 s doubling up to 30 s, with jitter so a restarted server is not hit by every tab at once.
+  function scheduleReconnect() {
+    if (state.reconnectTimer) return;
+    const ceiling = Math.min(30000, 500 * 2 ** state.attempt);
+    state.attempt += 1;
+    setStatus(navigator.onLine === false ? "offline" : "reconnecting");
+    state.reconnectTimer = setTimeout(() => { state.reconnectTimer = 0; ensureConnected(); }, ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  async function startConversation() {
+    state.busy = true;
+    setStatus(state.attempt ? "reconnecting" : "connecting");
+    let response = null, body = null;
+    try {
+      response = await fetch(config.server + "/api/conversations", {
+        method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ locale: config.locale, visitor: visitorId() }),
+      });
+      if (response.ok) body = await response.json();
+    } catch (e) { /* network failure or unreadable body: retried below */ }
+    state.busy = false;
+    if (body && typeof body.conversation === "string" && typeof body.ws === "string") {
+      state.conversation = { conversation: body.conversation, token: body.token || "", ws: body.ws, language: body.language || "" };
+      storage.set(KEY_CONVERSATION, state.conversation);
+      resetTranscript();
+      if (body.language) setLanguage(body.language);
+      connect();
+    } else if (response && !response.ok && response.status !== 429 && response.status < 500) {
+      state.stopped = true; // 400/403: the same request will be refused again; a new send clears this
+      setStatus("error");
+    } else {
+      scheduleReconnect();
+    }
+  }
+
+  function forgetConversation() {
+    closeSocket();
+    state.conversation = null;
+    storage.remove(KEY_CONVERSATION);
+  }
+
+  function closeSocket() {
+    const ws = state.socket;
+    state.socket = null; // handlers of a socket that is no longer state.socket ignore its events
+    state.connected = false;
+    if (ws) try { ws.close(); } catch (e) { /* already closing */ }
+    renderBusy();
+  }
+
+  function connect() {
+    const url = new URL(state.conversation.ws, config.server);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    let ws;
+    try { ws = new WebSocket(url.href); } catch (e) { scheduleReconnect(); return; }
+    state.socket = ws;
+    let opened = false, timedOut = false;
+    setStatus(state.attempt || state.refusals ? "reconnecting" : "connecting");
+    // A handshake that hangs (dead network, stuck proxy) is retried, but is not taken as a refusal.
+    const timer = setTimeout(() => { if (!opened) { timedOut = true; ws.close(); } }, CONNECT_TIMEOUT_MS);
+
+    ws.onopen = () => {
+      if (ws !== state.socket) return;
+      opened = true;
+      clearTimeout(timer);
+      Object.assign(state, { connected: true, attempt: 0, refusals: 0, replacedConversation: false, replaying: true });
+      setStatus("online");
+      sendFrame({ type: "resume", after_seq: state.lastSeq });
+      // Everything not yet acknowledged goes again, in order, with the same client_id: the server stores it once.
+      for (const item of state.outbox) sendFrame({ type: "message", client_id: item.client_id, text: item.text });
+    };
+    ws.onmessage = (event) => {
+      if (ws !== state.socket) return;
+      let frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      if (frame && typeof frame === "object") handleFrame(frame);
+    };
+    ws.onclose = () => {
+      clearTimeout(timer);
+      if (ws !== state.socket) return;
+      Object.assign(state, { socket: null, connected: false, replaying: false });
+      renderBusy();
+      if (!opened && !timedOut) handshakeRefused(); else scheduleReconnect();
+    };
+  }
+
+  // A socket that closes before opening is either a refused handshake (conversation deleted, expired, bad token) or an
+  // unreachable server; the browser does not tell which. After a few in a row, ask the server over HTTP: if it answers,
+  // the conversation is what it refuses, so start a new one (once; if that one is refused too, something else is wrong).
+  async function handshakeRefused() {
+    state.refusals += 1;
+    if (state.refusals >= REFUSALS_BEFORE_NEW_CONVERSATION && !state.replacedConversation && navigator.onLine !== false) {
+      state.busy = true;
+      const reachable = await serverAnswers();
+      state.busy = false;
+      if (reachable && !state.socket) {
+        state.replacedConversation = true;
+        state.refusals = 0;
+        forgetConversation();
+        startConversation();
+        return;
+      }
+    }
+    scheduleReconnect();
+  }
+
+  async function serverAnswers() {
+    try {
+      await fetch(config.server + "/api/conversations", { method: "GET", mode: "no-cors", cache: "no-store", credentials: "omit" });
+      return true; // any HTTP answer at all, even an opaque 405
+    } catch (e) {
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------------- frames
+  function handleFrame(frame) {
+    switch (frame.type) {
+      case "ack": return onAck(frame);
+      case "bot.delta": return onDelta(frame);
+      case "bot.done": return onDone(frame);
+      case "message": return onMessage(frame);
+      case "resume.done":
+        state.replaying = false;
+        if (Number.isInteger(frame.last_seq) && frame.last_seq > state.lastSeq) state.lastSeq = frame.last_seq;
+        return undefined;
+      case "error": return onError(frame);
+      default: return undefined; // unknown frames are ignored so the server can add new ones
+    }
+  }
+
+  function onAck(frame) {
+    if (typeof frame.client_id !== "string") return;
+    removeFromOutbox(frame.client_id);
+    if (typeof frame.language === "string") setLanguage(frame.language);
+    const msg = byClientId.get(frame.client_id);
+    if (!msg || !Number.isInteger(frame.seq)) return;
+    if (msg.state !== "failed") setMessageState(msg, "sent");
+    assignSeq(msg, frame.seq);
+    expectReply(frame.seq);
+  }
+
+  function replyFor(replyTo, seq) {
+    let msg = (Number.isInteger(seq) && bySeq.get(seq)) || replyByReplyTo.get(replyTo);
+    if (!msg) msg = createMessage("bot", "", replyTo + 0.5);
+    replyByReplyTo.set(replyTo, msg);
+    stopAwaiting(replyTo);
+    return msg;
+  }
+
+  function onDelta(frame) {
+    if (!Number.isInteger(frame.reply_to) || typeof frame.text !== "string") return;
+    const msg = replyFor(frame.reply_to, null);
+    if (msg.state === "done" || msg.state === "error") return; // a late chunk after the full text: nothing to add
+    if (msg.state !== "streaming") setMessageState(msg, "streaming");
+    msg.text.appendData(frame.text);
+    renderBusy();
+    followBottom();
+  }
+
+  function onDone(frame) {
+    if (!Number.isInteger(frame.reply_to)) return;
+    const msg = replyFor(frame.reply_to, frame.seq);
+    const text = typeof frame.text === "string" ? frame.text : "";
+    const wasDone = msg.state === "done" || msg.state === "error";
+    if (!text && (frame.finish_reason === "error" || frame.finish_reason === "abort")) setMessageState(msg, "error", "err_generic");
+    else { setMessageState(msg, "done"); setText(msg, text); }
+    assignSeq(msg, frame.seq);
+    renderBusy();
+    if (!wasDone) countUnread();
+  }
+
+  function onMessage(frame) {
+    if (!Number.isInteger(frame.seq) || typeof frame.text !== "string") return;
+    const role = typeof frame.role === "string" ? frame.role : "system";
+    if (bySeq.has(frame.seq)) return; // already shown (replayed twice, or live then replayed)
+    let msg = role === "customer" && typeof frame.client_id === "string" ? byClientId.get(frame.client_id) : null;
+    if (msg) {
+      // Our own message, stored before its ack reached us: it is delivered.
+      removeFromOutbox(frame.client_id);
+      setMessageState(msg, "sent");
+    } else {
+      msg = createMessage(role, frame.text, frame.seq);
+      if (role === "customer" && typeof frame.client_id === "string") { msg.clientId = frame.client_id; byClientId.set(frame.client_id, msg); }
+      if (role !== "customer") countUnread();
+    }
+    assignSeq(msg, frame.seq);
+    if (role === "agent" || role === "system") for (const seq of [...awaitingReply.keys()]) stopAwaiting(seq); // a human took over
+  }
+
+  function onError(frame) {
+    const key = errorKey(frame.code);
+    const msg = typeof frame.client_id === "string" ? byClientId.get(frame.client_id) : null;
+    if (typeof frame.client_id === "string") removeFromOutbox(frame.client_id); // refused or stored: resending would not help
+    if (frame.code === "unavailable") {
+      // The message is stored and will be answered later: not a failure, just no reply right now.
+      if (msg && msg.state === "sending") setMessageState(msg, "sent");
+      if (msg && msg.seq) stopAwaiting(msg.seq);
+      showNotice(key);
+      return;
+    }
+    if (msg) setMessageState(msg, "failed", key); else showNotice(key);
+    // A resolved conversation takes no more messages: forget it so the next message starts a new one.
+    if (frame.code === "conversation_closed") forgetConversation();
+  }
+
+  // ------------------------------------------------------------------ actions
+  function submitInput() {
+    const text = ui.input.value.trim();
+    if (!text) return;
+    if (Array.from(text).length > MAX_CHARS) { showNotice("err_text_too_long"); return; }
+    const item = { client_id: uuid(), text };
+    state.outbox.push(item);
+    saveOutbox();
+    ui.input.value = "";
+    autosize();
+    renderPending(item);
+    followBottom(true);
+    state.wanted = true;
+    state.stopped = false; // the visitor tries again: so do we
+    if (!sendFrame({ type: "message", client_id: item.client_id, text })) reconnectNow();
+  }
+
+  function openPanel(focus) {
+    if (!state.open) {
+      state.open = true;
+      state.unread = 0;
+      renderBadge();
+      renderLauncher();
+      sessionFlag(true);
+    }
+    state.wanted = true;
+    ensureConnected();
+    followBottom(true);
+    if (focus) setTimeout(() => ui.input.focus(), 0);
+  }
+
+  function closePanel(returnFocus) {
+    if (!state.open) return;
+    state.open = false;
+    renderLauncher();
+    sessionFlag(false);
+    if (returnFocus) ui.launcher.focus();
+  }
+
+  function autosize() {
+    ui.input.style.height = "auto";
+    ui.input.style.height = Math.min(ui.input.scrollHeight + 2, 140) + "px";
+  }
+
+  ui.launcher.addEventListener("click", () => (state.open ? closePanel(true) : openPanel(true)));
+  ui.close.addEventListener("click", () => closePanel(true));
+  ui.root.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && state.open) { event.preventDefault(); closePanel(true); }
+  });
+  ui.form.addEventListener("submit", (event) => { event.preventDefault(); submitInput(); });
+  ui.input.addEventListener("keydown", (event) => {
+    // isComposing: Enter that confirms a Chinese/Japanese/Korean IME candidate must not send.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) { event.preventDefault(); submitInput(); }
+  });
+  ui.input.addEventListener("input", autosize);
+  ui.scroller.addEventListener("scroll", () => {
+    stickToBottom = ui.scroller.scrollHeight - ui.scroller.scrollTop - ui.scroller.clientHeight < 48;
+  }, { passive: true });
+  window.addEventListener("online", () => { if (!state.connected) setStatus(state.wanted ? "reconnecting" : "idle"); reconnectNow(); });
+  window.addEventListener("offline", () => { if (state.wanted) setStatus("offline"); });
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible" && !state.connected) reconnectNow(); });
+
+  // ------------------------------------------------------------------- start
+  window.SupportBot = Object.freeze({
+    open: () => openPanel(true),
+    close: () => closePanel(false),
+    state: () => ({
+      connected: state.connected,
+      conversation: state.conversation ? state.conversation.conversation : null,
+      lastSeq: state.lastSeq,
+      language: state.language,
+      outbox: state.outbox.length,
+    }),
+  });
+
+  function mount() {
+    document.body.appendChild(host);
+    applyLanguage();
+    state.outbox.forEach(renderPending); // unacknowledged messages from before a reload: shown now, resent on connect
+    if (config.startOpen || sessionFlag()) openPanel(false); // never steal focus from the host page on load
+    else ensureConnected(); // a returning visitor reconnects in the background: transcript, unread count, outbox
+  }
+
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount, { once: true });
+})();
