@@ -9,6 +9,7 @@ row gets its own ``position_ids``, so a padded row computes exactly what it woul
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 import torch
@@ -45,6 +46,10 @@ class ModelRunner:
         self.sampling = sampling
         self.processors = build_processors(sampling)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        # transformers 5.x renamed ``past_key_values`` to ``cache``; accept both spellings.
+        params = inspect.signature(model.forward).parameters
+        self._cache_kwarg = "cache" if "cache" in params else "past_key_values"
+        self._pending: tuple[DynamicCache, torch.Tensor] | None = None
         self.cache: DynamicCache | None = None
         self.attention_mask: torch.Tensor | None = None  # [batch, cache_len], 1 = real token
 
@@ -80,11 +85,11 @@ class ModelRunner:
             input_ids=input_ids,
             attention_mask=mask,
             position_ids=positions,
-            past_key_values=cache,
             use_cache=True,
             logits_to_keep=1,
+            **{self._cache_kwarg: cache},
         )
-        self._pending = (out.past_key_values, mask)
+        self._pending = (cache, mask)
         return self._sample(out.logits[:, -1, :], seqs)
 
     def commit_prefill(self) -> None:
@@ -125,10 +130,9 @@ class ModelRunner:
             input_ids=input_ids,
             attention_mask=mask,
             position_ids=positions,
-            past_key_values=self.cache,
             use_cache=True,
+            **{self._cache_kwarg: self.cache},
         )
-        self.cache = out.past_key_values
         self.attention_mask = mask
         return self._sample(out.logits[:, -1, :], seqs)
 

@@ -19,3 +19,11 @@ application = ProtocolTypeRouter(
         "websocket": WidgetOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+if os.environ.get("SUPPORTBOT_PRELOAD") == "1":
+    # Load the model while the server starts, so the first customer does not wait for it.
+    import threading
+
+    from supportbot.chat.dispatch import get_dispatcher
+
+    threading.Thread(target=get_dispatcher().engine, name="model-preload", daemon=True).start()

@@ -1,0 +1,46 @@
+"""Stop strings and coalescing: pure text handling."""
+
+from inference_worker.detokenizer import StopStringFilter
+from inference_worker.streaming import DeltaCoalescer
+
+
+def test_stop_string_split_across_pieces_is_never_shown():
+    stops = StopStringFilter(("\nCustomer:",))
+    shown = []
+    for piece in ["Ships in 3 days.", "\n", "Cust", "omer:", " more"]:
+        text, stopped = stops.feed(piece)
+        shown.append(text)
+        if stopped:
+            break
+    assert "".join(shown) == "Ships in 3 days."
+    assert stopped
+
+
+def test_held_back_prefix_is_released_when_it_turns_out_harmless():
+    stops = StopStringFilter(("\nCustomer:",))
+    assert stops.feed("Line one\nCu") == ("Line one", False)
+    assert stops.feed("stoms fees apply") == ("\nCustoms fees apply", False)
+
+
+def test_flush_releases_held_text_at_end_of_stream():
+    stops = StopStringFilter(("\n\n",))
+    assert stops.feed("Done.\n") == ("Done.", False)
+    assert stops.flush() == "\n"
+
+
+def test_coalescer_sends_first_text_at_once_then_batches():
+    coalescer = DeltaCoalescer(interval_s=0.03)
+    assert coalescer.push("Hel", now=0.0) == "Hel"
+    assert coalescer.push("lo", now=0.01) is None
+    assert coalescer.push(" wo", now=0.02) is None
+    assert abs(coalescer.due_in(now=0.02) - 0.01) < 1e-9
+    assert coalescer.push("rld", now=0.031) == "lo world"
+    assert coalescer.due_in(now=0.05) is None
+
+
+def test_coalescer_flush_returns_buffered_text_once():
+    coalescer = DeltaCoalescer(interval_s=1.0)
+    coalescer.push("a", now=0.0)
+    coalescer.push("b", now=0.1)
+    assert coalescer.flush(now=0.2) == "b"
+    assert coalescer.flush(now=0.3) is None

@@ -1,0 +1,15 @@
+"""Settings for the test run: the project's settings with test-friendly environment defaults.
+
+Defaults are set before ``supportbot.settings`` reads the environment; anything exported by
+the caller (e.g. DATABASE_URL for a PostgreSQL run) still wins.
+"""
+
+import os
+
+# The dev secret key and local hosts are only allowed with DEBUG; pytest-django still runs
+# each test with settings.DEBUG = False.
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("SUPPORTBOT_MODEL", "tiny-moe")
+os.environ.setdefault("SUPPORTBOT_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var"))
+
+from supportbot.settings import *  # noqa: E402,F403
