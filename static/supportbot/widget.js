@@ -223,6 +223,7 @@
     reconnectTimer: 0,
     refusals: 0, // socket closes before open, in a row
     replacedConversation: false,
+    spareConversation: null, // made after repeated refusals, used if the stored one is refused once more
     replaying: false,
     status: "idle",
     open: false,
@@ -306,7 +307,7 @@ svg { width: 20px; height: 20px; display: block; }
 textarea { flex: 1; min-width: 0; min-height: 42px; max-height: 140px; padding: 10px 12px; resize: none; border: 1px solid #d1d5db; border-radius: 12px;
   background: var(--bg); line-height: 1.4; }
 textarea::placeholder { color: #9ca3af; }
-textarea:focus-visible { outline-offset: 0; border-color: var(--focus); }
+textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 0 0 0 3px rgba(37, 99, 235, .18); }
 .send { flex: none; width: 42px; height: 42px; border: 0; border-radius: 12px; display: grid; place-items: center; background: var(--accent); color: var(--accent-text); }
 .send:hover { filter: brightness(1.15); }
 [dir="rtl"] .send svg { transform: scaleX(-1); }
@@ -323,7 +324,7 @@ textarea:focus-visible { outline-offset: 0; border-color: var(--focus); }
   .launcher:hover { transform: none; }
   .typing i, .bubble[data-state="streaming"]::after { animation: none; }
 }
-@media (forced-colors: active) { .bubble, .launcher, .send { border: 1px solid CanvasText; } }
+@media (forced-colors: active) { .bubble, .launcher, .send { border: 1px solid CanvasText; } textarea:focus-visible { outline: 2px solid Highlight; } }
 `;
 
   const host = document.createElement("div");
@@ -583,25 +584,37 @@ textarea:focus-visible { outline-offset: 0; border-color: var(--focus); }
     state.reconnectTimer = setTimeout(() => { state.reconnectTimer = 0; ensureConnected(); }, ceiling / 2 + Math.random() * (ceiling / 2));
   }
 
-  async function startConversation() {
-    state.busy = true;
-    setStatus(state.attempt ? "reconnecting" : "connecting");
-    let response = null, body = null;
+  // POST /api/conversations. Returns {body} on 201, else {status} (0: no answer at all).
+  async function postConversation() {
     try {
-      response = await fetch(config.server + "/api/conversations", {
+      const response = await fetch(config.server + "/api/conversations", {
         method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ locale: config.locale, visitor: visitorId() }),
       });
-      if (response.ok) body = await response.json();
-    } catch (e) { /* network failure or unreadable body: retried below */ }
+      const body = response.ok ? await response.json() : null;
+      if (body && typeof body.conversation === "string" && typeof body.ws === "string") return { body };
+      return { status: response.status };
+    } catch (e) {
+      return { status: 0 }; // network failure or unreadable body
+    }
+  }
+
+  function adoptConversation(body) {
+    state.conversation = { conversation: body.conversation, token: body.token || "", ws: body.ws, language: body.language || "" };
+    storage.set(KEY_CONVERSATION, state.conversation);
+    resetTranscript();
+    if (body.language) setLanguage(body.language);
+  }
+
+  async function startConversation() {
+    state.busy = true;
+    setStatus(state.attempt ? "reconnecting" : "connecting");
+    const { body, status } = await postConversation();
     state.busy = false;
-    if (body && typeof body.conversation === "string" && typeof body.ws === "string") {
-      state.conversation = { conversation: body.conversation, token: body.token || "", ws: body.ws, language: body.language || "" };
-      storage.set(KEY_CONVERSATION, state.conversation);
-      resetTranscript();
-      if (body.language) setLanguage(body.language);
+    if (body) {
+      adoptConversation(body);
       connect();
-    } else if (response && !response.ok && response.status !== 429 && response.status < 500) {
+    } else if (status >= 400 && status < 500 && status !== 429) {
       state.stopped = true; // 400/403: the same request will be refused again; a new send clears this
       setStatus("error");
     } else {
@@ -638,7 +651,8 @@ textarea:focus-visible { outline-offset: 0; border-color: var(--focus); }
       if (ws !== state.socket) return;
       opened = true;
       clearTimeout(timer);
-      Object.assign(state, { connected: true, attempt: 0, refusals: 0, replacedConversation: false, replaying: true });
+      // Open: the stored conversation is fine after all, so a spare one made in handshakeRefused stays unused.
+      Object.assign(state, { connected: true, attempt: 0, refusals: 0, replacedConversation: false, spareConversation: null, replaying: true });
       setStatus("online");
       sendFrame({ type: "resume", after_seq: state.lastSeq });
       // Everything not yet acknowledged goes again, in order, with the same client_id: the server stores it once.
@@ -659,33 +673,32 @@ textarea:focus-visible { outline-offset: 0; border-color: var(--focus); }
     };
   }
 
-  // A socket that closes before opening is either a refused handshake (conversation deleted, expired, bad token) or an
-  // unreachable server; the browser does not tell which. After a few in a row, ask the server over HTTP: if it answers,
-  // the conversation is what it refuses, so start a new one (once; if that one is refused too, something else is wrong).
+  // A socket that closes before opening is either a refused handshake (conversation deleted or expired, bad token) or a
+  // server that is down or restarting; the browser does not say which. After a few in a row, create a new conversation:
+  // a 201 proves the server is up. The old one then gets one more try (it may just have come back), and only if that
+  // is refused too is it replaced. Once per page: if the new one is refused as well, something else is wrong.
   async function handshakeRefused() {
     state.refusals += 1;
+    if (state.spareConversation) {
+      const spare = state.spareConversation;
+      state.spareConversation = null;
+      forgetConversation();
+      adoptConversation(spare);
+      connect();
+      return;
+    }
     if (state.refusals >= REFUSALS_BEFORE_NEW_CONVERSATION && !state.replacedConversation && navigator.onLine !== false) {
       state.busy = true;
-      const reachable = await serverAnswers();
+      const { body } = await postConversation();
       state.busy = false;
-      if (reachable && !state.socket) {
+      if (body && state.conversation && !state.socket) {
         state.replacedConversation = true;
-        state.refusals = 0;
-        forgetConversation();
-        startConversation();
+        state.spareConversation = body;
+        connect();
         return;
       }
     }
     scheduleReconnect();
-  }
-
-  async function serverAnswers() {
-    try {
-      await fetch(config.server + "/api/conversations", { method: "GET", mode: "no-cors", cache: "no-store", credentials: "omit" });
-      return true; // any HTTP answer at all, even an opaque 405
-    } catch (e) {
-      return false;
-    }
   }
 
   // ------------------------------------------------------------------- frames
@@ -756,8 +769,10 @@ textarea:focus-visible { outline-offset: 0; border-color: var(--focus); }
       setMessageState(msg, "sent");
     } else {
       msg = createMessage(role, frame.text, frame.seq);
-      if (role === "customer" && typeof frame.client_id === "string") { msg.clientId = frame.client_id; byClientId.set(frame.client_id, msg); }
-      if (role !== "customer") countUnread();
+      if (role === "customer") {
+        if (typeof frame.client_id === "string") { msg.clientId = frame.client_id; byClientId.set(frame.client_id, msg); }
+        setMessageState(msg, "sent");
+      } else countUnread();
     }
     assignSeq(msg, frame.seq);
     if (role === "agent" || role === "system") for (const seq of [...awaitingReply.keys()]) stopAwaiting(seq); // a human took over
@@ -776,7 +791,7 @@ textarea:focus-visible { outline-offset: 0; border-color: var(--focus); }
     }
     if (msg) setMessageState(msg, "failed", key); else showNotice(key);
     // A resolved conversation takes no more messages: forget it so the next message starts a new one.
-    if (frame.code === "conversation_closed") forgetConversation();
+    if (frame.code === "conversation_closed") { forgetConversation(); state.wanted = false; }
   }
 
   // ------------------------------------------------------------------ actions
