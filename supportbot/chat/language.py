@@ -33,13 +33,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+from langdetect.utils.ngram import NGram
 
-from supportbot.chat.language_words import (
-    COMMON_WORDS,
-    INDONESIAN_SUFFIXES,
-    MALAY_SUFFIXES,
-    NEUTRAL_WORDS,
-)
+from supportbot.chat.language_words import COMMON_WORDS, NEUTRAL_WORDS, SUFFIXES
 
 SUPPORTED_LANGUAGES: frozenset[str] = frozenset(
     "en zh ja ko es fr de pt it ar hi ru vi th nl tr id da no sv pl lt cs uk el he fa fi hu"
@@ -57,7 +53,8 @@ _PROFILE_FOR = {"zh": ("zh-cn", "zh-tw"), "ms": ("id",)}
 
 # Weights, chosen on the development split (see the module docstring).
 _NGRAM_WEIGHT = 1 / 3
-_WORD_LOG_RATIO = 1.5
+_WORD_LOG_RATIO = 2.0
+_ENGLISH_INSERTION = 0.1
 _MARKER_LOG_RATIO = 3.0
 _HISTORY_BOOST = 9.0  # the most recent earlier message's language is ten times as likely
 _HISTORY_DECAY = 0.6
@@ -168,6 +165,9 @@ _NOISE_RE = re.compile(
     r"|[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*|\d+"
 )
 _WORD_RE = re.compile(r"[^\W\d_]+")
+_TOKEN_RE = re.compile(r"[^\W\d_]+|[.!?¿¡:;\n]")
+# Romanian keyboards still produce the older cedilla letters; the word lists use commas.
+_CEDILLA_TO_COMMA = str.maketrans("şţ", "șț")
 
 
 def _clean(text: str) -> str:
@@ -185,7 +185,7 @@ def _clean(text: str) -> str:
     return text
 
 
-# --- n-gram model --------------------------------------------------------------------------
+# --- evidence ------------------------------------------------------------------------------
 
 _factory_lock = threading.Lock()
 _factory: DetectorFactory | None = None
@@ -203,48 +203,79 @@ def _get_factory() -> DetectorFactory:
 
 
 @lru_cache(maxsize=1)
-def _profile_index() -> dict[str, int]:
-    return {lang: i for i, lang in enumerate(_get_factory().get_lang_list())}
-
-
-@lru_cache(maxsize=100_000)
-def _ngram_logs(ngram: str) -> tuple[float, ...]:
-    probs = _get_factory().word_lang_prob_map[ngram]
-    return tuple(math.log(p + _SMOOTHING) for p in probs)
-
-
-def _ngram_scores(text: str, candidates: Sequence[str]) -> dict[str, float]:
-    """Log-likelihood of `text` under each candidate's langdetect profile, decorrelated."""
-    detector = _get_factory().create()
-    detector.append(text)
-    detector.cleaning_text()
-    # langdetect's own n-gram extraction, so normalisation matches how profiles were built.
-    ngrams = detector._extract_ngrams()
-    index = _profile_index()
-    totals = dict.fromkeys(index, 0.0)
-    for ngram in ngrams:
-        for lang, value in zip(index, _ngram_logs(ngram), strict=True):
-            totals[lang] += value
+def _profile_columns() -> dict[str, tuple[int, ...]]:
+    """Columns of langdetect's probability table that stand for each supported language."""
+    index = {lang: i for i, lang in enumerate(_get_factory().get_lang_list())}
     return {
-        lang: _NGRAM_WEIGHT * max(totals[p] for p in _PROFILE_FOR.get(lang, (lang,)))
-        for lang in candidates
+        lang: tuple(index[p] for p in _PROFILE_FOR.get(lang, (lang,)))
+        for lang in SUPPORTED_LANGUAGES
+        if all(p in index for p in _PROFILE_FOR.get(lang, (lang,)))
     }
 
 
-# --- evidence and priors -------------------------------------------------------------------
+@lru_cache(maxsize=50_000)
+def _word_loglik(word: str) -> tuple[float, ...]:
+    """Tempered log-likelihood of one word under every langdetect profile.
+
+    n-grams never cross a word boundary in langdetect, so scoring word by word gives the
+    same sum as scoring the text, and lets each word be cached and mixed separately.
+    """
+    factory = _get_factory()
+    table = factory.word_lang_prob_map
+    totals = [0.0] * len(factory.get_lang_list())
+    ngram = NGram()
+    for ch in f" {word} ":
+        ngram.add_char(ch)
+        if ngram.capitalword:  # langdetect ignores words in capitals (acronyms)
+            continue
+        for n in range(1, min(NGram.N_GRAM, len(ngram.grams)) + 1):
+            gram = ngram.grams[-n:]
+            if gram != " " and gram in table:
+                for i, p in enumerate(table[gram]):
+                    totals[i] += math.log(p + _SMOOTHING)
+    return tuple(_NGRAM_WEIGHT * t for t in totals)
 
 
-def _word_scores(text: str, candidates: Sequence[str]) -> dict[str, float]:
+def _words(text: str) -> list[tuple[str, bool]]:
+    """Letter runs with a flag for capitalised words inside a sentence (likely names)."""
+    words: list[tuple[str, bool]] = []
+    start = True
+    for match in _TOKEN_RE.finditer(text):
+        token = match.group()
+        if not token[0].isalpha():
+            start = True
+            continue
+        words.append((token, not start and token[0].isupper()))
+        start = False
+    return words
+
+
+def _text_scores(words: list[tuple[str, bool]], candidates: Sequence[str]) -> dict[str, float]:
+    """Per-word n-gram and common-word evidence, with English insertions allowed for."""
+    columns = _profile_columns()
+    mix_english = "en" in candidates
+    keep, borrow = math.log(1 - _ENGLISH_INSERTION), math.log(_ENGLISH_INSERTION)
     scores = dict.fromkeys(candidates, 0.0)
-    for word in _WORD_RE.findall(text.lower()):
+    for word, is_name in words:
+        loglik = _word_loglik(word)
+        lower = word.lower().translate(_CEDILLA_TO_COMMA)
+        per_lang = {}
         for lang in candidates:
-            if word in COMMON_WORDS.get(lang, ()):
-                scores[lang] += _WORD_LOG_RATIO
-        if len(word) > 5:
-            if "ms" in scores and word.endswith(MALAY_SUFFIXES):
-                scores["ms"] += _WORD_LOG_RATIO
-            if "id" in scores and word.endswith(INDONESIAN_SUFFIXES):
-                scores["id"] += _WORD_LOG_RATIO
+            value = max((loglik[i] for i in columns.get(lang, ())), default=0.0)
+            if lower in COMMON_WORDS.get(lang, ()) or (
+                len(lower) > 5 and lower.endswith(SUFFIXES.get(lang, ("\0",)))
+            ):
+                value += _WORD_LOG_RATIO
+            per_lang[lang] = value
+        weight = _NAME_WEIGHT if is_name else 1.0
+        for lang, value in per_lang.items():
+            if mix_english and lang != "en":
+                # Chat in any language borrows English words (products, titles, tech terms),
+                # so each word may come from English instead, at a small cost.
+                value = max(keep + value, borrow + per_lang["en"]) + math.log1p(
+                    math.exp(-abs((keep + value) - (borrow + per_lang["en"])))
+                )
+            scores[lang] += weight * value
     return scores
 
 
@@ -337,10 +368,9 @@ def detect_language(
     else:
         candidates = LATIN_LANGUAGES
 
-    evidence = _ngram_scores(cleaned, candidates)
-    for extra in (_word_scores(cleaned, candidates), _marker_scores(cleaned, script, candidates)):
-        for lang, value in extra.items():
-            evidence[lang] += value
+    evidence = _text_scores(_words(cleaned), candidates)
+    for lang, value in _marker_scores(cleaned, script, candidates).items():
+        evidence[lang] += value
     if script == "han":
         evidence["ja"] += math.log(_JA_FOR_HAN_ONLY)
 

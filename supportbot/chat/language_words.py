@@ -11,135 +11,171 @@ from __future__ import annotations
 
 _RAW: dict[str, str] = {
     "en": """
-        the a an and or but is are was were be been am i you he she it we they me my your our
-        their this that these those what where when why how who which can could would should
-        will do does did have has had not no yes please thanks thank hello hi hey help need
-        want with for from of to in on at about get got there here just still don didn doesn
-        isn wasn won im ive let us any some order account refund payment delivery
-        package problem received know tell sorry good morning evening anyone again been if
+        the be to of and a in that have i it for not on with he as you do at this but his by
+        from they we say her she or an will my one all would there their what so up out if
+        about who get which go me when make can like time no just him know take people into
+        year your good some could them see other than then now look only come its over think
+        also back after use two how our work first well way even new want because any these
+        give day most us is are was were been has had did does am please thanks thank hello
+        hi hey help need order account refund payment delivery package problem still here
+        don didn doesn isn wasn won yes sorry why where should tell got let
         """,
     "de": """
-        der die das den dem des ein eine einen einem einer und oder aber ist sind war bin bist
-        hat habe haben hast ich du er sie es wir ihr mein meine meinen mich mir dich dir nicht
-        kein keine ja nein bitte danke hallo wie wo was warum wann wer mit für von zu zum zur
-        auf im ins noch schon auch nur kann können möchte will wurde werden bestellung paket
-        hilfe guten tag morgen abend geht gibt über nach bei aus ihnen sich mal gerne leider
-        heute gestern jetzt dass wenn noch schön welche welcher mache mach
+        der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch
+        es an werden aus er hat dass sie nach wird bei einer um am sind noch wie einem über
+        einen so zum war haben nur oder aber vor zur bis mehr durch man sein wurde sei hier
+        jetzt ich du wir ihr mein meine mich mir dich dir kein keine ja nein bitte danke hallo
+        wo was warum wann wer können kann möchte will bestellung paket hilfe guten tag morgen
+        abend geht gibt heute gestern wenn schon mal gerne leider alle alles welche diese
+        dieser ihnen uns euch bin bist habe hast
         """,
     "nl": """
-        de het een en of maar is zijn was ben bent heb hebt heeft hebben ik jij je u hij zij ze
-        wij we mijn mij me jouw uw niet geen ja nee alsjeblieft alstublieft dank bedankt hallo
-        hoi hoe waar wat waarom wanneer wie met voor van naar op aan bij uit ook nog al kan
-        kunnen wil wilt graag bestelling pakket hulp goedemorgen dag dit dat deze die er mag
-        moet even zou worden wordt gisteren vandaag morgen niks niets welke
+        de en van ik te dat die in een hij het niet zijn is was op aan met als voor had er
+        maar om hem dan zou of wat mijn men dit zo door over ze zich bij ook tot je mij uit
+        daar haar naar heb hoe heeft hebben deze u want nog zal me zij nu geen omdat iets
+        worden toch al waren veel meer doen toen moet ben zonder kan hun dus alles onder ja
+        eens hier wie werd altijd wordt kunnen ons zelf tegen na wil kon niets uw iemand
+        geweest andere nee alsjeblieft alstublieft dank bedankt hallo hoi waar waarom wanneer
+        graag bestelling pakket hulp vandaag morgen gisteren welke alle even mag jij jouw
         """,
     "da": """
-        og i jeg du han hun den det de vi mig min mit mine din dit dig sig er var har have ikke
-        nej ja tak hej hvad hvor hvorfor hvornår hvem hvordan med til fra på af for en et kan
-        vil skal gerne også meget godt bestilling pakke hjælp hjælpe venlig hilsen noget nogen
-        efter jer os jeres deres være blevet bliver endnu allerede nu måske kunne ville skulle
+        og i jeg det at en den til er som på de med han af for ikke der var mig sig men et har
+        om vi min havde ham hun nu over da fra du ud sin dem os op man hans hvor eller hvad
+        skal selv her alle vil blev kunne ind når være dog noget ville jo deres efter ned
+        skulle denne end dette mit også under have dig anden hende mine alt meget sit sine mod
+        disse hvis din nogle hos blive mange bliver hendes været jer sådan hvorfor hvornår
+        hvem hvordan nej ja tak hej bestilling pakke hjælp hjælpe gerne venlig hilsen måske
         """,
     "no": """
-        og i jeg du han hun den det de vi meg min mitt mine din ditt deg seg er var har ha ikke
-        nei ja takk hei hva hvor hvorfor når hvem hvordan med til fra på av for en et ei kan
-        vil skal gjerne også mye godt bestilling pakke hjelp hjelpe vennlig hilsen noe noen
-        etter å dere oss være blitt blir ennå allerede nå kanskje kunne ville skulle eg ikkje
-        kva korleis kvar ho dei me ein eit mykje berre frå
+        og i jeg det at en et den til er som på de med han av ikke der så var meg seg men har
+        om vi min mitt ha hadde hun nå over da ved fra du ut sin dem oss opp man kan hans hvor
+        eller hva skal selv her alle vil bli ble blitt kunne inn når være kom noen noe ville
+        dere deres kun ja etter ned skulle denne for deg sine sitt mot å dette disse uten
+        hvordan ingen din ditt blir samme hvilken hvilke mellom vår hver hvem hvis både bare
+        enn fordi før mange også slik vært begge siden hvorfor nei takk hei hjelp hjelpe
+        bestilling pakke gjerne mye kanskje dei ein eit eg ikkje kva korleis kvar ho mykje
+        berre frå
         """,
     "sv": """
-        och i jag du han hon den det de vi mig mitt min mina din ditt dig sig är var har ha inte
-        nej ja tack hej hallå vad varför när vem hur med till från på av för en ett kan vill
-        ska skulle gärna också mycket bra beställning paket hjälp hjälpa vänliga hälsningar
-        något någon efter att ni oss er vara blivit blir ännu redan nu kanske kunde ville inga
+        och det att i en jag hon som han på den med var sig för så till är men ett om hade de
+        av inte mig du henne då sin nu har hans honom skulle hennes där min man vid kunde
+        något från ut när efter upp vi dem vara vad över än dig kan sina här ha mot alla under
+        någon eller allt mycket sedan denna själv detta åt utan varit hur ingen mitt ni bli
+        blev oss din dessa några deras blir mina samma vilken er sådan vår blivit mellan
+        varför varje vilka ditt vem vilket vårt våra nej ja tack hej hallå hjälp hjälpa
+        beställning paket gärna också bra kanske
         """,
     "it": """
-        il lo la i gli le un uno una e o ma è sono era ho hai ha abbiamo io tu lui lei noi voi
-        loro mio mia miei mie tuo tua non no sì si grazie ciao buongiorno buonasera per favore
-        come dove cosa perché quando chi con da di del della dei delle al alla nel nella che
-        anche ancora posso può vorrei voglio ordine pacco aiuto questo questa quello c dov
-        l mi ti ci vi sul sulla qual quale oggi domani ieri molto tutto essere fare
+        ad al allo ai agli alla alle con col da dal dallo dai dagli dalla dalle di del dello
+        dei degli della delle in nel nello nei negli nella nelle su sul sullo sui sugli sulla
+        sulle per tra io tu lui lei noi voi loro mio mia miei mie tuo tua suo sua suoi sue
+        nostro nostra vostro questo questa questi queste quello quella chi cui non più quale
+        quanto come dove quando perché anche ancora già sempre molto tutto tutti il lo la i
+        gli le un uno una e o ma è sono era ho hai ha abbiamo avete hanno sì si grazie ciao
+        buongiorno buonasera favore cosa posso può vorrei voglio ordine pacco aiuto c dov l
+        mi ti ci vi oggi domani ieri essere fare che
         """,
     "es": """
-        el la los las un una unos unas y o pero es son está están era soy estoy he ha hay yo tú
-        usted él ella nosotros mi mis tu su sus no sí gracias hola buenos buenas días por
-        favor cómo dónde qué cuándo quién con para de del al en que también todavía puedo
-        puede quiero necesito pedido paquete ayuda este esta eso muy me te se le lo ya hoy
-        mañana ayer cuál cual ser hacer
+        de la que el en y a los del se las por un para con no una su al lo como más pero sus
+        le ya o este sí porque esta entre cuando muy sin sobre también me hasta hay donde
+        quien desde todo nos durante todos uno les ni contra otros ese eso ante ellos esto
+        mí antes algunos qué unos yo otro otras otra él tanto esa estos mucho nada muchos cual
+        poco ella estar estas algo nosotros mi mis tú te ti tu tus es son está están era soy
+        estoy he ha usted gracias hola buenos buenas días favor cómo dónde cuándo quién puedo
+        puede quiero necesito pedido paquete ayuda hoy mañana ayer cuál ser hacer
         """,
     "pt": """
-        o a os as um uma e ou mas é são está estão era sou estou tenho tem eu você ele ela nós
-        meu minha meus minhas não sim obrigado obrigada olá oi bom dia boa tarde noite por
-        favor como onde que quando quem com para de do da dos das no na em ao também ainda
-        posso pode quero preciso pedido encomenda pacote ajuda este esta isso muito me te se
-        lhe já hoje amanhã ontem qual ser fazer vocês
+        de a o que e do da em um para é com não uma os no se na por mais as dos como mas foi ao
+        ele das tem à seu sua ou ser quando muito há nos já está eu também só pelo pela até
+        isso ela entre era depois sem mesmo aos ter seus quem nas me esse eles estão você
+        tinha foram essa num nem suas meu às minha têm numa pelos elas havia seja qual será
+        nós tenho lhe deles essas esses pelas este dele tu te vocês meus minhas teu tua nosso
+        nossa dela esta estes estas aquele aquela estou sou obrigado obrigada olá oi bom dia
+        boa tarde noite favor onde posso pode quero preciso pedido encomenda pacote ajuda
+        hoje amanhã ontem fazer sim
         """,
     "fr": """
-        le la les un une des et ou mais est sont était suis es ai as a avons je tu il elle nous
-        vous ils elles mon ma mes ton ta votre vos ne pas non oui merci bonjour bonsoir salut
-        plaît comment où quoi que pourquoi quand qui avec pour de du au aux en dans sur aussi
-        encore peux peut veux voudrais besoin commande colis aide ce cette c j l qu d n s y
-        moi toi très aujourd hui demain hier quel quelle être faire
+        au aux avec ce ces dans de des du elle en et eux il ils je la le les leur lui ma mais
+        me même mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur
+        ta te tes toi ton tu un une vos votre vous c d j l à m n s t y été être avoir fait est
+        sont était suis es ai as a avons avez ont non oui merci bonjour bonsoir salut plaît
+        comment où quoi pourquoi quand cette aussi encore peux peut veux voudrais besoin
+        commande colis aide très aujourd hui demain hier quel quelle faire
         """,
     "id": """
-        yang dan atau tetapi tapi adalah ini itu saya aku anda kamu dia kami kita mereka tidak
-        bukan ya ada terima kasih halo selamat pagi siang malam tolong bagaimana di mana apa
-        mengapa kenapa kapan siapa dengan untuk dari ke pada juga masih bisa dapat mau ingin
-        pesanan paket bantuan sudah belum karena bahwa saja uang yaitu nomor telepon akun
-        layanan perusahaan gratis mobil kota nggak gak enggak dong sih kok banget hari besok
+        yang di dan itu dengan untuk tidak ini dari dalam akan pada juga saya ke karena
+        tersebut bisa ada mereka lebih kami sudah atau saat oleh menjadi orang ia telah adalah
+        seperti sebagai bahwa dapat para harus namun kita dua satu masih hari hanya
+        mengatakan kata tahun sangat sehingga belum lagi apa bagi baru setelah kalau ya aku
+        anda kamu dia bukan terima kasih halo selamat pagi siang malam tolong bagaimana mana
+        mengapa kenapa kapan siapa mau ingin pesanan paket bantuan saja uang yaitu nomor
+        telepon akun layanan perusahaan gratis mobil kota nggak gak enggak dong sih kok banget
+        besok tapi tetapi
         """,
     "ms": """
-        yang dan atau tetapi tapi adalah ialah ini itu saya aku anda awak dia kami kita mereka
-        tidak tak bukan ya ada terima kasih helo selamat pagi tengah hari malam tolong
-        bagaimana di mana apa mengapa kenapa bila siapa dengan untuk dari ke pada juga masih
-        boleh dapat mahu ingin pesanan bungkusan bantuan sudah belum kerana bahawa sahaja wang
-        iaitu daripada nombor telefon akaun perkhidmatan syarikat percuma kereta bandar
-        kerajaan selepas pelbagai semasa antarabangsa sentiasa hendak esok encik puan
+        yang di dan itu dengan untuk tidak ini dari dalam akan pada juga saya ke kerana
+        tersebut boleh ada mereka lebih kami sudah atau semasa oleh menjadi orang ia telah
+        adalah ialah seperti sebagai bahawa dapat para namun kita dua satu masih hari hanya
+        berkata kata tahun sangat sehingga belum lagi apa bagi baharu selepas kalau ya aku
+        anda awak kamu dia bukan terima kasih helo selamat pagi tengah malam tolong bagaimana
+        mana mengapa kenapa bila siapa mahu ingin pesanan bungkusan bantuan sahaja wang iaitu
+        daripada nombor telefon akaun perkhidmatan syarikat percuma kereta bandar kerajaan
+        pelbagai antarabangsa sentiasa hendak esok encik puan tak tapi tetapi
         """,
     "tr": """
-        ve veya ama bir bu şu o ben sen biz siz onlar benim senin bizim değil evet hayır
-        teşekkür teşekkürler ederim merhaba selam günaydın lütfen nasıl nerede ne neden niçin
-        zaman kim ile için da de mi mı mu mü çok var yok sipariş siparişim paket kargo yardım
-        istiyorum olan gibi daha sonra bugün yarın dün hangi nedir
+        acaba ama aslında az bazı belki biri birkaç biz bu çok çünkü da daha de diye eğer en
+        gibi hem hep hepsi her hiç için ile ise kez ki kim mı mu mü mi nasıl ne neden nerede
+        nereye niçin niye o sanki şey siz şu tüm ve veya ya yani ben sen onlar benim senin
+        bizim değil evet hayır teşekkür teşekkürler ederim merhaba selam günaydın lütfen zaman
+        var yok sipariş siparişim paket kargo yardım istiyorum olan sonra bugün yarın dün
+        hangi nedir bir
         """,
     "lt": """
         ir ar bet yra buvo esu aš tu jis ji mes jūs jie mano tavo mūsų ne taip ačiū labas
         sveiki laba diena prašau kaip kur kas kodėl kada su už iš į prie apie dar jau galiu
         gali noriu reikia užsakymas siuntinys pagalba tai šis ši kad man tau mane šiandien
-        rytoj vakar koks kokia
+        rytoj vakar koks kokia o nes kai jei bus būti savo jo jos juos per po iki tik labai
+        visi viskas dėl nuo be tas ta tie
         """,
     "pl": """
-        i a w z na do nie tak jest są był była jestem ja ty on ona my wy oni mój moja moje
-        twój się to że co jak gdzie dlaczego kiedy kto dziękuję dzięki cześć dzień dobry
-        proszę ze dla od po przez o też jeszcze już mogę może chcę potrzebuję zamówienie
-        paczka pomoc ten ta czy mi mnie dzisiaj jutro wczoraj jaki jaka
+        i w z na do nie się to że a o jak ale co jest po tak za od jego już tylko czy ja ty on
+        ona my wy oni mój moja moje twój był była byli są jestem być może mogę ten ta te tego
+        tej dla przez przy jeszcze też bardzo kiedy gdzie dlaczego kto dziękuję dzięki cześć
+        dzień dobry proszę ze chcę potrzebuję zamówienie paczka pomoc mi mnie dzisiaj jutro
+        wczoraj jaki jaka które który która ich nas was go jej im
         """,
     "cs": """
-        a i v ve na do ne ano je jsou byl byla jsem já ty on ona my vy oni můj moje tvůj se to
-        že co jak kde proč kdy kdo děkuji díky ahoj dobrý den prosím s z pro od po přes o také
-        ještě už můžu mohu může chci potřebuji objednávka balík pomoc tento tato jestli mi mě
-        dnes zítra včera jaký jaká
+        a i v ve na do ne se to že jak ale co je po tak za od jeho už jen jsem jsi jsou byl
+        byla bylo být může můžu mohu ten ta tento tato toho pro přes při ještě také velmi když
+        kde proč kdo děkuji díky ahoj dobrý den prosím s z chci potřebuji objednávka balík
+        pomoc mi mě mně dnes zítra včera jaký jaká který která které jejich nás vás jí jim já
+        ty on ona my vy oni můj moje tvůj ano
         """,
     "fi": """
-        ja tai mutta on ovat oli olen minä sinä hän me te he minun sinun meidän ei kyllä joo
-        kiitos kiitti hei moi terve päivää miten missä mitä miksi milloin kuka kanssa varten
-        että myös vielä jo voin voi haluan tarvitsen tilaus paketti apua tämä se mikä kun
-        tänään huomenna eilen
+        ja on ei se että oli ovat olla hän minä sinä me te he mutta tai kun jos niin kuin myös
+        vielä jo nyt sitten vain kanssa mukaan tämä tuo nämä ne mikä mitä missä miten miksi
+        milloin kuka joka jotka olen olet olemme minun sinun meidän hänen heidän kyllä joo
+        kiitos kiitti hei moi terve päivää varten voin voi haluan tarvitsen tilaus paketti
+        apua tänään huomenna eilen paljon
         """,
     "hu": """
-        a az és vagy de van volt vagyok én te ő mi ti ők nem igen köszönöm köszi szia helló jó
-        napot kérem kérlek hogyan hol miért mikor ki is még már tudok tud szeretnék akarok
-        kell rendelés rendelésem csomag segítség ez egy hogy meg ma holnap tegnap milyen
+        a az és hogy nem is egy meg de van volt csak már még ha ki mi ez azt ezt amit mint vagy
+        el fel le be kell lesz sem majd most pedig én te ő ti ők vagyok vagyunk igen köszönöm
+        köszi szia helló jó napot kérem kérlek hogyan hol miért mikor tudok tud szeretnék
+        akarok rendelés rendelésem csomag segítség ma holnap tegnap milyen nagyon minden
         """,
     "ro": """
-        și sau dar este sunt era am ai are eu tu el ea noi voi ei meu mea mei nu da mulțumesc
-        mersi bună salut ziua vă rog te cum unde ce când cine cu pentru din la în pe încă deja
-        pot poate vreau nevoie comanda comandă colet coletul ajutor acest această că un o
-        azi astăzi mâine ieri care
+        și în de la cu pe nu o un că a ce din mai care sunt este fi au ai am ar era eu tu el
+        ea noi voi ei ele meu mea mei mele tău ta său sa nostru vostru lor acest această
+        aceasta acesta acum când cum unde cine pentru sau dar dacă foarte fără doar încă deja
+        pot poate vreau nevoie comanda comandă colet coletul ajutor mulțumesc mersi bună salut
+        ziua vă rog te azi astăzi mâine ieri da
         """,
     "vi": """
         tôi bạn anh chị em và hoặc nhưng là có không được của cho với từ trong này đó gì đâu
         sao khi nào ai xin cảm ơn chào giúp đơn hàng gói cần muốn vui lòng đã chưa rồi nhé ạ
-        toi ban khong duoc cam on chao giup can muon
+        các người những đến để một thì cũng như ra sẽ rất nhiều toi ban khong duoc cam on chao
+        giup can muon
         """,
     # Shared-script languages outside Latin: the marker letters settle most messages, these
     # settle the rest.
@@ -177,7 +213,13 @@ COMMON_WORDS: dict[str, frozenset[str]] = {
     lang: frozenset(words.split()) for lang, words in _RAW.items()
 }
 
-# Derivational endings that separate Malay from Indonesian spelling: "komuniti/kualiti"
-# versus "komunitas/kualitas".
-MALAY_SUFFIXES: tuple[str, ...] = ("iti",)
-INDONESIAN_SUFFIXES: tuple[str, ...] = ("itas",)
+# Spelling conventions that separate close neighbours, checked on words longer than five
+# letters: Malay "komuniti/kualiti" against Indonesian "komunitas/kualitas"; Norwegian
+# "informasjon/sikkerhet" against Danish "information/sikkerhed" (Swedish "säkerhet").
+SUFFIXES: dict[str, tuple[str, ...]] = {
+    "ms": ("iti",),
+    "id": ("itas",),
+    "no": ("sjon", "sjonen", "sjoner", "het", "heten"),
+    "sv": ("het", "heten"),
+    "da": ("hed", "heden"),
+}
