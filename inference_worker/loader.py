@@ -153,7 +153,12 @@ def _convert_gemma(work: Path) -> None:
         ) from exc
 
     started = time.perf_counter()
-    steps = ["assembling GGUF", "dequantizing weights", "converting tokenizer", "saving safetensors"]
+    steps = [
+        "assembling GGUF",
+        "dequantizing weights",
+        "converting tokenizer",
+        "saving safetensors",
+    ]
     with tqdm(total=len(steps), desc="Converting Gemma 3 270M", unit="step") as bar:
 
         def step(i: int) -> None:

@@ -89,8 +89,10 @@ def build_qwen_tokenizer():  # -> PreTrainedTokenizerFast
     return tokenizer
 
 
-def check_tokenizer(tokenizer, *, min_vocab: int, samples: tuple[str, ...] = ROUNDTRIP_SAMPLES) -> None:
-    """Fail loudly on an empty or lossy tokenizer; AutoTokenizer can return one without complaint."""
+def check_tokenizer(
+    tokenizer, *, min_vocab: int, samples: tuple[str, ...] = ROUNDTRIP_SAMPLES
+) -> None:
+    """Fail loudly on an empty or lossy tokenizer; AutoTokenizer can return one silently."""
     size = len(tokenizer)
     if size < min_vocab:
         raise RuntimeError(f"tokenizer has only {size} tokens (expected at least {min_vocab})")
