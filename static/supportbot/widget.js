@@ -126,7 +126,7 @@
   const REFUSALS_BEFORE_NEW_CONVERSATION = 3;
 
   // ------------------------------------------------------------ configuration
-  const script = document.currentScript || document.querySelector('script[src*="supportbot/widget.js"]');
+  const script = document.currentScript || document.querySelector('script[src*="supportbot/widget"]');
   const attrs = (script && script.dataset) || {};
   const scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : location.origin;
   const config = {
@@ -157,14 +157,8 @@
     get(key) {
       try { const raw = localStorage.getItem(key); return raw === null ? null : JSON.parse(raw); } catch (e) { return key in memory ? memory[key] : null; }
     },
-    set(key, value) {
-      memory[key] = value;
-      try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* memory only */ }
-    },
-    remove(key) {
-      delete memory[key];
-      try { localStorage.removeItem(key); } catch (e) { /* memory only */ }
-    },
+    set(key, value) { memory[key] = value; try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* memory only */ } },
+    remove(key) { delete memory[key]; try { localStorage.removeItem(key); } catch (e) { /* memory only */ } },
   };
   const KEY_VISITOR = "supportbot:visitor";
   const KEY_CONVERSATION = "supportbot:conversation:" + config.server;
@@ -214,22 +208,15 @@
     outbox: loadOutbox(), // [{client_id, text}] not yet acknowledged, in sending order
     language: "en", // the conversation language: data-locale first, then each ack's `language`
     lastSeq: 0, // 0 after a reload, so the first resume replays the whole transcript
-    socket: null,
-    connected: false,
-    busy: false, // creating a conversation or probing the server: no second attempt meanwhile
+    socket: null, connected: false, replaying: false, status: "idle",
+    busy: false, // creating a conversation: no second attempt meanwhile
     wanted: false, // only talk to the server once the visitor opened the chat (or already has a conversation)
     stopped: false, // the server refused us in a way retrying cannot fix (403 origin, 400)
-    attempt: 0,
-    reconnectTimer: 0,
+    attempt: 0, reconnectTimer: 0,
     refusals: 0, // socket closes before open, in a row
     replacedConversation: false,
     spareConversation: null, // made after repeated refusals, used if the stored one is refused once more
-    replaying: false,
-    status: "idle",
-    open: false,
-    unread: 0,
-    noticeKey: "",
-    noticeTimer: 0,
+    open: false, unread: 0, noticeKey: "", noticeTimer: 0,
   };
   state.language = primaryTag((state.conversation && state.conversation.language) || config.locale) || "en";
   state.wanted = Boolean(state.conversation || state.outbox.length);
@@ -239,7 +226,6 @@
   const errorKey = (code) => "err_" + (ERROR_KEYS.has(code) ? code : "generic");
 
   // ---------------------------------------------------------------------- DOM
-  const ICON = (d) => `<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">${d}</svg>`;
   const CSS = `
 :host { all: initial; }
 [hidden] { display: none !important; }
@@ -331,40 +317,53 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
   host.id = "supportbot-widget";
   if (config.accent) host.style.setProperty("--supportbot-accent", config.accent);
   const shadow = host.attachShadow({ mode: "open" }); // open so tests and the host page's devtools can look in
-  // Static markup only: every piece of text is set later through textContent.
-  shadow.innerHTML = `<style>${CSS}</style>
-<div class="root ${config.position}">
-  <section class="panel" id="panel" data-testid="panel" role="dialog" aria-modal="false" aria-labelledby="title">
-    <header class="header">
-      <div class="heading">
-        <h2 class="title" id="title"></h2>
-        <p class="status" data-testid="status" role="status"><span class="dot"></span><span class="status-text"></span></p>
-      </div>
-      <button class="close" type="button" data-testid="close">${ICON('<path d="M6 6l12 12M18 6L6 18"/>')}</button>
-    </header>
-    <div class="scroller">
-      <div class="row bot welcome"><div class="bubble" data-testid="welcome" dir="auto"></div></div>
-      <div class="log" role="log" aria-live="polite" data-testid="transcript"></div>
-      <div class="row bot typing" data-testid="typing" hidden><div class="bubble"><i></i><i></i><i></i></div><span class="sr typing-text"></span></div>
-    </div>
-    <p class="notice" data-testid="notice" role="alert"></p>
-    <form class="composer">
-      <textarea data-testid="input" rows="1" autocomplete="off" dir="auto"></textarea>
-      <button class="send" type="submit" data-testid="send">${ICON('<path d="M22 2L11 13"/><path d="M22 2l-7 20-4-9-9-4z"/>')}</button>
-    </form>
-  </section>
-  <button class="launcher" type="button" data-testid="launcher" aria-expanded="false" aria-controls="panel">
-    <span class="icon-chat">${ICON('<path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1.1-4.4A8 8 0 1 1 21 12z"/>')}</span>
-    <span class="icon-close">${ICON('<path d="M6 9l6 6 6-6"/>')}</span>
-    <span class="badge" data-testid="unread" aria-hidden="true" hidden></span>
-  </button>
-</div>`;
-  const $ = (selector) => shadow.querySelector(selector);
+  // A constructed stylesheet is not an inline <style>, so a host page CSP without 'unsafe-inline' still lets it apply.
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    shadow.adoptedStyleSheets = [sheet];
+  } catch (e) {
+    shadow.append(Object.assign(document.createElement("style"), { textContent: CSS }));
+  }
+  // The DOM is built node by node, never from HTML strings: text can only ever land in text nodes, and pages that
+  // enforce Trusted Types (which reject strings in innerHTML) work too.
+  function h(tag, attrs = {}, ...children) {
+    const el = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+    el.append(...children);
+    return el;
+  }
+  function icon(...paths) {
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    const attrs = { viewBox: "0 0 24 24", "aria-hidden": "true", focusable: "false", fill: "none", stroke: "currentColor",
+      "stroke-width": "2", "stroke-linecap": "round", "stroke-linejoin": "round" };
+    for (const [name, value] of Object.entries(attrs)) svg.setAttribute(name, value);
+    for (const d of paths) { const path = document.createElementNS(NS, "path"); path.setAttribute("d", d); svg.append(path); }
+    return svg;
+  }
   const ui = {
-    root: $(".root"), panel: $(".panel"), title: $(".title"), status: $(".status"), statusText: $(".status-text"), close: $(".close"),
-    scroller: $(".scroller"), welcome: $('[data-testid="welcome"]'), log: $(".log"), typing: $(".typing"), typingText: $(".typing-text"),
-    notice: $(".notice"), form: $(".composer"), input: $("textarea"), send: $(".send"), launcher: $(".launcher"), badge: $(".badge"),
+    title: h("h2", { class: "title", id: "title" }),
+    statusText: h("span", { class: "status-text" }),
+    close: h("button", { class: "close", type: "button", "data-testid": "close" }, icon("M6 6l12 12M18 6L6 18")),
+    welcome: h("div", { class: "bubble", "data-testid": "welcome", dir: "auto" }),
+    log: h("div", { class: "log", role: "log", "aria-live": "polite", "data-testid": "transcript" }),
+    typingText: h("span", { class: "sr" }),
+    notice: h("p", { class: "notice", "data-testid": "notice", role: "alert" }),
+    input: h("textarea", { "data-testid": "input", rows: "1", autocomplete: "off", dir: "auto" }),
+    send: h("button", { class: "send", type: "submit", "data-testid": "send" }, icon("M22 2L11 13", "M22 2l-7 20-4-9-9-4z")),
+    badge: h("span", { class: "badge", "data-testid": "unread", "aria-hidden": "true", hidden: "" }),
   };
+  ui.status = h("p", { class: "status", "data-testid": "status", role: "status" }, h("span", { class: "dot" }), ui.statusText);
+  ui.typing = h("div", { class: "row bot typing", "data-testid": "typing", hidden: "" }, h("div", { class: "bubble" }, h("i"), h("i"), h("i")), ui.typingText);
+  ui.scroller = h("div", { class: "scroller" }, h("div", { class: "row bot welcome" }, ui.welcome), ui.log, ui.typing);
+  ui.form = h("form", { class: "composer" }, ui.input, ui.send);
+  ui.panel = h("section", { class: "panel", id: "panel", "data-testid": "panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "title" },
+    h("header", { class: "header" }, h("div", { class: "heading" }, ui.title, ui.status), ui.close), ui.scroller, ui.notice, ui.form);
+  ui.launcher = h("button", { class: "launcher", type: "button", "data-testid": "launcher", "aria-expanded": "false", "aria-controls": "panel" },
+    h("span", { class: "icon-chat" }, icon("M21 12a8 8 0 0 1-11.6 7.1L4 20l1.1-4.4A8 8 0 1 1 21 12z")), h("span", { class: "icon-close" }, icon("M6 9l6 6 6-6")), ui.badge);
+  ui.root = h("div", { class: "root " + config.position }, ui.panel, ui.launcher);
+  shadow.append(ui.root);
 
   // --------------------------------------------------------------- transcript
   // A message is {role, seq, key, clientId, state, errorKey, row, bubble, text, meta, label}. Rows are kept sorted by
@@ -377,21 +376,11 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
   let stickToBottom = true;
 
   function createMessage(role, text, key) {
-    const row = document.createElement("div");
-    row.className = "row " + (["customer", "agent", "system"].includes(role) ? role : "bot");
-    const label = document.createElement("span");
-    label.className = "sr";
-    const bubble = document.createElement("div");
-    bubble.className = "bubble";
-    bubble.dir = "auto";
-    bubble.dataset.testid = "msg";
-    bubble.dataset.role = role;
-    const textNode = document.createTextNode(text); // text only ever goes into text nodes
-    bubble.append(textNode);
-    const meta = document.createElement("div");
-    meta.className = "meta";
-    row.append(label, bubble, meta);
-    const msg = { role, seq: null, key, clientId: null, state: "", errorKey: "", row, bubble, text: textNode, meta, label };
+    const label = h("span", { class: "sr" });
+    const bubble = h("div", { class: "bubble", dir: "auto", "data-testid": "msg", "data-role": role }, document.createTextNode(text));
+    const meta = h("div", { class: "meta" });
+    const row = h("div", { class: "row " + (["customer", "agent", "system"].includes(role) ? role : "bot") }, label, bubble, meta);
+    const msg = { role, seq: null, key, clientId: null, state: "", errorKey: "", row, bubble, text: bubble.firstChild, meta, label };
     messageOfRow.set(row, msg);
     renderMessage(msg);
     placeRow(msg);
