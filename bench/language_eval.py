@@ -32,10 +32,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from langdetect import DetectorFactory, LangDetectException  # noqa: E402
-from langdetect import detect as langdetect_detect  # noqa: E402
+from langdetect import DetectorFactory, LangDetectException
+from langdetect import detect as langdetect_detect
 
-from supportbot.chat.language import detect_language  # noqa: E402
+from supportbot.chat.language import detect_language
 
 XSID_LANGS = ("ar", "da", "de", "en", "id", "it", "ja", "lt", "nl", "no", "tr", "zh")
 XSID_MAPPED = {"de-ba": "de", "de-muc": "de", "de-st": "de", "gsw": "de"}
@@ -61,7 +61,7 @@ def load_xsid(data: Path, split: str, limit: int) -> tuple[list[Sample], list[st
         if gold not in XSID_LANGS:
             excluded.add(code)
             continue
-        if split == "dev" and position % 2 or split == "test" and not position % 2:
+        if (split == "dev" and position % 2) or (split == "test" and not position % 2):
             continue
         by_code[code].append((gold, code, text))
     samples = [s for code in sorted(by_code) for s in _spread(by_code[code], limit)]
@@ -173,8 +173,10 @@ def main(argv: list[str] | None = None) -> int:
             if not isinstance(entry, dict) or "ours" not in entry:
                 continue
             base = entry.get("baseline", {}).get("per_language_mean")
-            print(f"{name:20s} n={entry['n']:6d} baseline={base} "
-                  f"ours={entry['ours']['per_language_mean']}")
+            print(
+                f"{name:20s} n={entry['n']:6d} baseline={base} "
+                f"ours={entry['ours']['per_language_mean']}"
+            )
         print("latency p50 ms:", report["latency_ms_p50"])
     return 0
 

@@ -35,12 +35,13 @@ from functools import lru_cache
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.utils.ngram import NGram
 
-from supportbot.chat.language_words import COMMON_WORDS, NEUTRAL_WORDS, SUFFIXES
+from supportbot.chat.language_words import COMMON_WORDS, NEUTRAL_WORDS, SUFFIXES, word_set
 
-SUPPORTED_LANGUAGES: frozenset[str] = frozenset(
-    "en zh ja ko es fr de pt it ar hi ru vi th nl tr id da no sv pl lt cs uk el he fa fi hu"
-    " ro bn ms".split()
-)
+SUPPORTED_LANGUAGES: frozenset[str] = frozenset({
+    "en", "zh", "ja", "ko", "es", "fr", "de", "pt", "it", "ar", "hi", "ru", "vi", "th", "nl",
+    "tr", "id", "da", "no", "sv", "pl", "lt", "cs", "uk", "el", "he", "fa", "fi", "hu", "ro",
+    "bn", "ms",
+})  # fmt: skip
 
 LATIN_LANGUAGES: tuple[str, ...] = (
     "en", "es", "fr", "de", "pt", "it", "nl", "id", "ms", "tr", "vi", "da", "no", "sv", "pl",
@@ -54,6 +55,7 @@ _PROFILE_FOR = {"zh": ("zh-cn", "zh-tw"), "ms": ("id",)}
 # Weights, chosen on the development split (see the module docstring).
 _NGRAM_WEIGHT = 1 / 3
 _WORD_LOG_RATIO = 2.0
+_SHORT_TEXT_LETTERS = 20
 _ENGLISH_INSERTION = 0.1
 _MARKER_LOG_RATIO = 3.0
 _HISTORY_BOOST = 9.0  # the most recent earlier message's language is ten times as likely
@@ -74,14 +76,14 @@ class LanguageGuess:
 
 # --- locales -------------------------------------------------------------------------------
 
-_ISO_639_1 = frozenset(
+_ISO_639_1 = word_set(
     "aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy"
     " da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht"
     " hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky"
     " la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny"
     " oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss"
     " st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo"
-    " za zh zu".split()
+    " za zh zu"
 )
 # Withdrawn tags browsers still send, Norwegian written standards, and ISO 639-2/3 codes of
 # the languages we answer in.
@@ -259,14 +261,19 @@ def _text_scores(words: list[tuple[str, bool]], candidates: Sequence[str]) -> di
     for word, is_name in words:
         loglik = _word_loglik(word)
         lower = word.lower().translate(_CEDILLA_TO_COMMA)
-        per_lang = {}
+        per_lang = {
+            lang: max((loglik[i] for i in columns.get(lang, ())), default=0.0)
+            for lang in candidates
+        }
+        best = max(per_lang.values())
         for lang in candidates:
-            value = max((loglik[i] for i in columns.get(lang, ())), default=0.0)
             if lower in COMMON_WORDS.get(lang, ()) or (
                 len(lower) > 5 and lower.endswith(SUFFIXES.get(lang, ("\0",)))
             ):
-                value += _WORD_LOG_RATIO
-            per_lang[lang] = value
+                # A listed word is known to be frequent in the language, whatever its letters
+                # look like to the n-gram model ("merci" reads as Italian), so it scores at
+                # least as well as the best n-gram guess, plus a fixed bonus.
+                per_lang[lang] = best + _WORD_LOG_RATIO
         weight = _NAME_WEIGHT if is_name else 1.0
         for lang, value in per_lang.items():
             if mix_english and lang != "en":
@@ -373,6 +380,11 @@ def detect_language(
         evidence[lang] += value
     if script == "han":
         evidence["ja"] += math.log(_JA_FOR_HAN_ONLY)
+    # A few letters give overconfident likelihoods; shrinking them lets the conversation's
+    # prior decide "super" or "hi" while leaving the ranking without priors unchanged.
+    letters = sum(len(word) for word in _WORD_RE.findall(cleaned))
+    shrink = min(1.0, letters / _SHORT_TEXT_LETTERS)
+    evidence = {lang: shrink * value for lang, value in evidence.items()}
 
     hist_prior, loc_prior = _prior_scores(candidates, hist, loc)
     posterior = {lang: evidence[lang] + hist_prior[lang] + loc_prior[lang] for lang in candidates}

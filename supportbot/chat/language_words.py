@@ -9,6 +9,11 @@ elided forms appear split ("c'est" -> "c", "est"; "don't" -> "don", "t").
 
 from __future__ import annotations
 
+
+def word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _RAW: dict[str, str] = {
     "en": """
         the be to of and a in that have i it for not on with he as you do at this but his by
@@ -28,6 +33,7 @@ _RAW: dict[str, str] = {
         wo was warum wann wer können kann möchte will bestellung paket hilfe guten tag morgen
         abend geht gibt heute gestern wenn schon mal gerne leider alle alles welche diese
         dieser ihnen uns euch bin bist habe hast
+        hab gibts gehts nich nix grüezi servus isch nöd nid öppis hüt
         """,
     "nl": """
         de en van ik te dat die in een hij het niet zijn is was op aan met als voor had er
@@ -54,7 +60,7 @@ _RAW: dict[str, str] = {
         hvordan ingen din ditt blir samme hvilken hvilke mellom vår hver hvem hvis både bare
         enn fordi før mange også slik vært begge siden hvorfor nei takk hei hjelp hjelpe
         bestilling pakke gjerne mye kanskje dei ein eit eg ikkje kva korleis kvar ho mykje
-        berre frå
+        berre frå æ mæ dæ ka koss kor kordan itj
         """,
     "sv": """
         och det att i en jag hon som han på den med var sig för så till är men ett om hade de
@@ -103,24 +109,35 @@ _RAW: dict[str, str] = {
         commande colis aide très aujourd hui demain hier quel quelle faire
         """,
     "id": """
-        yang di dan itu dengan untuk tidak ini dari dalam akan pada juga saya ke karena
-        tersebut bisa ada mereka lebih kami sudah atau saat oleh menjadi orang ia telah adalah
-        seperti sebagai bahwa dapat para harus namun kita dua satu masih hari hanya
-        mengatakan kata tahun sangat sehingga belum lagi apa bagi baru setelah kalau ya aku
-        anda kamu dia bukan terima kasih halo selamat pagi siang malam tolong bagaimana mana
-        mengapa kenapa kapan siapa mau ingin pesanan paket bantuan saja uang yaitu nomor
-        telepon akun layanan perusahaan gratis mobil kota nggak gak enggak dong sih kok banget
-        besok tapi tetapi
+        yang di dan itu dengan untuk tidak ini dari dalam akan pada juga saya ke tersebut ada
+        mereka lebih kami sudah atau saat oleh menjadi orang ia telah adalah seperti sebagai
+        dapat para namun kita dua satu masih hari hanya kata tahun sangat sehingga belum lagi
+        apa bagi kalau ya aku anda kamu dia bukan terima kasih selamat pagi malam tolong
+        bagaimana mana mengapa kenapa siapa ingin pesanan tapi tetapi
+        karena bahwa saja yaitu mau uang baru setelah sesudah selama berbagai pemerintah
+        provinsi kota perusahaan pelayanan layanan kantor mobil universitas musik film proyek
+        kualitas aktivitas komunitas matematika maret juni juli agustus desember bisa harus
+        paham pikir berpikir pria toko tas kendaraan kampanye perbatasan parlemen pemilu
+        informasi ukuran nomor telepon pengiriman pengembalian periksa cek akun unduh tagihan
+        pajak asuransi silakan mohon halo kapan besok kemarin sore bapak pak mbak mengatakan
+        gimana udah aja banget kok dong sih nih gak nggak enggak kalo emang bener indonesia
+        rupiah jakarta
         """,
     "ms": """
-        yang di dan itu dengan untuk tidak ini dari dalam akan pada juga saya ke kerana
-        tersebut boleh ada mereka lebih kami sudah atau semasa oleh menjadi orang ia telah
-        adalah ialah seperti sebagai bahawa dapat para namun kita dua satu masih hari hanya
-        berkata kata tahun sangat sehingga belum lagi apa bagi baharu selepas kalau ya aku
-        anda awak kamu dia bukan terima kasih helo selamat pagi tengah malam tolong bagaimana
-        mana mengapa kenapa bila siapa mahu ingin pesanan bungkusan bantuan sahaja wang iaitu
-        daripada nombor telefon akaun perkhidmatan syarikat percuma kereta bandar kerajaan
-        pelbagai antarabangsa sentiasa hendak esok encik puan tak tapi tetapi
+        yang di dan itu dengan untuk tidak ini dari dalam akan pada juga saya ke tersebut ada
+        mereka lebih kami sudah atau oleh menjadi orang ia telah adalah seperti sebagai dapat
+        para namun kita dua satu masih hari hanya kata tahun sangat sehingga belum lagi apa
+        bagi kalau ya aku anda kamu dia bukan terima kasih selamat pagi malam tolong bagaimana
+        mana mengapa kenapa siapa ingin pesanan tapi tetapi
+        kerana bahawa sahaja iaitu mahu wang baharu selepas semasa pelbagai kerajaan negeri
+        bandar jabatan syarikat perkhidmatan kakitangan pejabat setiausaha bilik kereta
+        basikal teksi polis hospital universiti muzik filem televisyen projek kualiti aktiviti
+        komuniti matematik mac jun julai ogos disember boleh mesti faham fikir berfikir lelaki
+        kanak percuma tandas beg kedai kenderaan kempen sempadan persekutuan parlimen
+        maklumat saiz nombor telefon penghantaran pulangan semak akaun tempahan bil cukai
+        insurans sila ialah daripada manakala justeru berkenaan sesiapa sebarang lepas esok
+        semalam petang awak encik cik puan helo bila hendak nak dah tak macam ramai cuba
+        malaysia ringgit
         """,
     "tr": """
         acaba ama aslında az bazı belki biri birkaç biz bu çok çünkü da daha de diye eğer en
@@ -204,14 +221,12 @@ _RAW: dict[str, str] = {
 
 # Messages made only of these carry no language evidence ("ok", "lol"), so they defer to the
 # conversation's prior instead of whatever language's n-grams happen to contain them.
-NEUTRAL_WORDS: frozenset[str] = frozenset(
+NEUTRAL_WORDS: frozenset[str] = word_set(
     "ok okay okey k kk lol haha hahaha xd thx pls plz ty brb omg wow hmm hm ah oh eh uh um"
-    " mm xx x ps re fw fwd".split()
+    " mm xx x ps re fw fwd"
 )
 
-COMMON_WORDS: dict[str, frozenset[str]] = {
-    lang: frozenset(words.split()) for lang, words in _RAW.items()
-}
+COMMON_WORDS: dict[str, frozenset[str]] = {lang: word_set(words) for lang, words in _RAW.items()}
 
 # Spelling conventions that separate close neighbours, checked on words longer than five
 # letters: Malay "komuniti/kualiti" against Indonesian "komunitas/kualitas"; Norwegian
