@@ -11,3 +11,40 @@ def tiny_moe():
     from inference_worker.loader import load_model
 
     return load_model("tiny-moe")
+
+
+ORIGIN = "http://127.0.0.1:8000"
+
+
+@pytest.fixture
+def conversation_factory(transactional_db):
+    """Open conversations the way the API does; returns (conversation, token)."""
+    from supportbot.chat import services
+
+    def make(locale: str | None = "en", visitor: str = "visitor-1"):
+        return services.create_conversation(locale=locale, visitor_id=visitor, origin=ORIGIN)
+
+    return make
+
+
+@pytest.fixture
+def connect(conversation_factory):
+    """Open a customer socket through the full ASGI stack (origin check, auth, routing)."""
+    from channels.testing import WebsocketCommunicator
+
+    from supportbot.asgi import application
+    from supportbot.chat.frames import socket_path
+
+    opened = []
+
+    async def open_socket(conversation=None, token=None, *, origin: str = ORIGIN, path=None):
+        if path is None:
+            path = socket_path(conversation.public_id, token)
+        communicator = WebsocketCommunicator(
+            application, path, headers=[(b"origin", origin.encode()), (b"host", b"127.0.0.1")]
+        )
+        connected, _ = await communicator.connect(timeout=10)
+        opened.append(communicator)
+        return communicator, connected
+
+    yield open_socket

@@ -8,25 +8,14 @@ from inference_worker.jobs import ReplyJob
 from inference_worker.prompting import PromptSpec, Turn
 from supportbot.chat.models import Actor, Message
 from supportbot.knowledge.models import ExampleTurn, KnowledgeArticle
-from supportbot.knowledge.retrieval import Article, select_articles
+from supportbot.knowledge.retrieval import select_articles
 
 _ROLE_TO_TURN = {Actor.CUSTOMER: "customer", Actor.BOT: "bot", Actor.AGENT: "agent"}
 
 
 def _knowledge_for(question: str, language: str) -> str:
-    rows = KnowledgeArticle.objects.filter(language__in={language, "en"})
-    articles = [
-        Article(
-            slug=row.slug,
-            topic=row.topic,
-            language=row.language,
-            title=row.title,
-            body=row.body,
-            keywords=tuple(row.keywords),
-        )
-        for row in rows
-    ]
-    chosen = select_articles(question, language, articles, k=2)
+    candidates = list(KnowledgeArticle.objects.filter(language__in={language, "en"}))
+    chosen = select_articles(question, language, candidates, k=2)
     return "\n".join(f"{a.title}: {a.body}" for a in chosen)
 
 
