@@ -55,7 +55,7 @@ _PROFILE_FOR = {"zh": ("zh-cn", "zh-tw"), "ms": ("id",)}
 # Weights, chosen on the development split (see the module docstring).
 _NGRAM_WEIGHT = 1 / 3
 _WORD_LOG_RATIO = 2.0
-_SHORT_TEXT_LETTERS = 20
+_SHORT_TEXT_LETTERS = 12
 _ENGLISH_INSERTION = 0.1
 _MARKER_LOG_RATIO = 3.0
 _HISTORY_BOOST = 9.0  # the most recent earlier message's language is ten times as likely

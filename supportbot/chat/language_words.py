@@ -24,6 +24,7 @@ _RAW: dict[str, str] = {
         give day most us is are was were been has had did does am please thanks thank hello
         hi hey help need order account refund payment delivery package problem still here
         don didn doesn isn wasn won yes sorry why where should tell got let
+        thanks thank you cheers regards kind best dear bye goodbye welcome
         """,
     "de": """
         der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch
@@ -34,6 +35,8 @@ _RAW: dict[str, str] = {
         abend geht gibt heute gestern wenn schon mal gerne leider alle alles welche diese
         dieser ihnen uns euch bin bist habe hast
         hab gibts gehts nich nix grüezi servus isch nöd nid öppis hüt
+        vielen dank danke schön vielmals grüße gruß freundlichen herzlichen liebe lieber sehr
+        geehrte geehrter tschüss wiedersehen moin
         """,
     "nl": """
         de en van ik te dat die in een hij het niet zijn is was op aan met als voor had er
@@ -43,6 +46,7 @@ _RAW: dict[str, str] = {
         eens hier wie werd altijd wordt kunnen ons zelf tegen na wil kon niets uw iemand
         geweest andere nee alsjeblieft alstublieft dank bedankt hallo hoi waar waarom wanneer
         graag bestelling pakket hulp vandaag morgen gisteren welke alle even mag jij jouw
+        hartelijk groet groeten vriendelijke beste geachte ziens doei goedendag
         """,
     "da": """
         og i jeg det at en den til er som på de med han af for ikke der var mig sig men et har
@@ -51,6 +55,7 @@ _RAW: dict[str, str] = {
         skulle denne end dette mit også under have dig anden hende mine alt meget sit sine mod
         disse hvis din nogle hos blive mange bliver hendes været jer sådan hvorfor hvornår
         hvem hvordan nej ja tak hej bestilling pakke hjælp hjælpe gerne venlig hilsen måske
+        mange venlig hilsen kære farvel goddag
         """,
     "no": """
         og i jeg det at en et den til er som på de med han av ikke der så var meg seg men har
@@ -61,6 +66,7 @@ _RAW: dict[str, str] = {
         enn fordi før mange også slik vært begge siden hvorfor nei takk hei hjelp hjelpe
         bestilling pakke gjerne mye kanskje dei ein eit eg ikkje kva korleis kvar ho mykje
         berre frå æ mæ dæ ka koss kor kordan itj
+        mange vennlig hilsen kjære god morn
         """,
     "sv": """
         och det att i en jag hon som han på den med var sig för så till är men ett om hade de
@@ -70,6 +76,7 @@ _RAW: dict[str, str] = {
         blev oss din dessa några deras blir mina samma vilken er sådan vår blivit mellan
         varför varje vilka ditt vem vilket vårt våra nej ja tack hej hallå hjälp hjälpa
         beställning paket gärna också bra kanske
+        hälsning kära hejdå adjö god
         """,
     "it": """
         ad al allo ai agli alla alle con col da dal dallo dai dagli dalla dalle di del dello
@@ -80,6 +87,7 @@ _RAW: dict[str, str] = {
         gli le un uno una e o ma è sono era ho hai ha abbiamo avete hanno sì si grazie ciao
         buongiorno buonasera favore cosa posso può vorrei voglio ordine pacco aiuto c dov l
         mi ti ci vi oggi domani ieri essere fare che
+        mille cordiali saluti gentile caro cara arrivederci salve
         """,
     "es": """
         de la que el en y a los del se las por un para con no una su al lo como más pero sus
@@ -89,6 +97,7 @@ _RAW: dict[str, str] = {
         poco ella estar estas algo nosotros mi mis tú te ti tu tus es son está están era soy
         estoy he ha usted gracias hola buenos buenas días favor cómo dónde cuándo quién puedo
         puede quiero necesito pedido paquete ayuda hoy mañana ayer cuál ser hacer
+        muchas saludos cordiales estimado estimada querido adiós
         """,
     "pt": """
         de a o que e do da em um para é com não uma os no se na por mais as dos como mas foi ao
@@ -99,6 +108,7 @@ _RAW: dict[str, str] = {
         nossa dela esta estes estas aquele aquela estou sou obrigado obrigada olá oi bom dia
         boa tarde noite favor onde posso pode quero preciso pedido encomenda pacote ajuda
         hoje amanhã ontem fazer sim
+        cumprimentos atenciosamente prezado prezada caro tchau
         """,
     "fr": """
         au aux avec ce ces dans de des du elle en et eux il ils je la le les leur lui ma mais
@@ -107,6 +117,7 @@ _RAW: dict[str, str] = {
         sont était suis es ai as a avons avez ont non oui merci bonjour bonsoir salut plaît
         comment où quoi pourquoi quand cette aussi encore peux peut veux voudrais besoin
         commande colis aide très aujourd hui demain hier quel quelle faire
+        beaucoup cordialement salutations cher chère madame monsieur revoir
         """,
     "id": """
         yang di dan itu dengan untuk tidak ini dari dalam akan pada juga saya ke tersebut ada
@@ -122,6 +133,7 @@ _RAW: dict[str, str] = {
         pajak asuransi silakan mohon halo kapan besok kemarin sore bapak pak mbak mengatakan
         gimana udah aja banget kok dong sih nih gak nggak enggak kalo emang bener indonesia
         rupiah jakarta
+        banyak salam hormat
         """,
     "ms": """
         yang di dan itu dengan untuk tidak ini dari dalam akan pada juga saya ke tersebut ada
@@ -138,6 +150,7 @@ _RAW: dict[str, str] = {
         insurans sila ialah daripada manakala justeru berkenaan sesiapa sebarang lepas esok
         semalam petang awak encik cik puan helo bila hendak nak dah tak macam ramai cuba
         malaysia ringgit
+        banyak salam hormat
         """,
     "tr": """
         acaba ama aslında az bazı belki biri birkaç biz bu çok çünkü da daha de diye eğer en
@@ -146,6 +159,7 @@ _RAW: dict[str, str] = {
         bizim değil evet hayır teşekkür teşekkürler ederim merhaba selam günaydın lütfen zaman
         var yok sipariş siparişim paket kargo yardım istiyorum olan sonra bugün yarın dün
         hangi nedir bir
+        sağ ol saygılar sevgiler hoşça kal görüşürüz
         """,
     "lt": """
         ir ar bet yra buvo esu aš tu jis ji mes jūs jie mano tavo mūsų ne taip ačiū labas
@@ -153,6 +167,7 @@ _RAW: dict[str, str] = {
         gali noriu reikia užsakymas siuntinys pagalba tai šis ši kad man tau mane šiandien
         rytoj vakar koks kokia o nes kai jei bus būti savo jo jos juos per po iki tik labai
         visi viskas dėl nuo be tas ta tie
+        pagarbiai viso gero
         """,
     "pl": """
         i w z na do nie się to że a o jak ale co jest po tak za od jego już tylko czy ja ty on
@@ -160,6 +175,7 @@ _RAW: dict[str, str] = {
         tej dla przez przy jeszcze też bardzo kiedy gdzie dlaczego kto dziękuję dzięki cześć
         dzień dobry proszę ze chcę potrzebuję zamówienie paczka pomoc mi mnie dzisiaj jutro
         wczoraj jaki jaka które który która ich nas was go jej im
+        pozdrawiam pozdrowienia szanowny szanowna widzenia
         """,
     "cs": """
         a i v ve na do ne se to že jak ale co je po tak za od jeho už jen jsem jsi jsou byl
@@ -167,6 +183,7 @@ _RAW: dict[str, str] = {
         kde proč kdo děkuji díky ahoj dobrý den prosím s z chci potřebuji objednávka balík
         pomoc mi mě mně dnes zítra včera jaký jaká který která které jejich nás vás jí jim já
         ty on ona my vy oni můj moje tvůj ano
+        moc mockrát pozdravem vážený vážená shledanou
         """,
     "fi": """
         ja on ei se että oli ovat olla hän minä sinä me te he mutta tai kun jos niin kuin myös
@@ -174,12 +191,14 @@ _RAW: dict[str, str] = {
         milloin kuka joka jotka olen olet olemme minun sinun meidän hänen heidän kyllä joo
         kiitos kiitti hei moi terve päivää varten voin voi haluan tarvitsen tilaus paketti
         apua tänään huomenna eilen paljon
+        ystävällisin terveisin hyvä näkemiin
         """,
     "hu": """
         a az és hogy nem is egy meg de van volt csak már még ha ki mi ez azt ezt amit mint vagy
         el fel le be kell lesz sem majd most pedig én te ő ti ők vagyok vagyunk igen köszönöm
         köszi szia helló jó napot kérem kérlek hogyan hol miért mikor tudok tud szeretnék
         akarok rendelés rendelésem csomag segítség ma holnap tegnap milyen nagyon minden
+        szépen üdvözlettel tisztelt kedves viszlát
         """,
     "ro": """
         și în de la cu pe nu o un că a ce din mai care sunt este fi au ai am ar era eu tu el
@@ -187,12 +206,14 @@ _RAW: dict[str, str] = {
         aceasta acesta acum când cum unde cine pentru sau dar dacă foarte fără doar încă deja
         pot poate vreau nevoie comanda comandă colet coletul ajutor mulțumesc mersi bună salut
         ziua vă rog te azi astăzi mâine ieri da
+        mult stimă salutări stimate dragă revedere
         """,
     "vi": """
         tôi bạn anh chị em và hoặc nhưng là có không được của cho với từ trong này đó gì đâu
         sao khi nào ai xin cảm ơn chào giúp đơn hàng gói cần muốn vui lòng đã chưa rồi nhé ạ
         các người những đến để một thì cũng như ra sẽ rất nhiều toi ban khong duoc cam on chao
         giup can muon
+        nhiều trân trọng kính gửi tạm biệt
         """,
     # Shared-script languages outside Latin: the marker letters settle most messages, these
     # settle the rest.
