@@ -717,9 +717,13 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     expectReply(frame.seq);
   }
 
+  // The bubble for a bot reply: by seq when known, else the one the deltas for `replyTo` built (a stored reply may
+  // replay with reply_to 0, so a bubble that already has another seq is not reused).
   function replyFor(replyTo, seq) {
-    let msg = (Number.isInteger(seq) && bySeq.get(seq)) || replyByReplyTo.get(replyTo);
-    if (!msg) msg = createMessage("bot", "", replyTo + 0.5);
+    let msg = Number.isInteger(seq) ? bySeq.get(seq) : null;
+    const streamed = replyByReplyTo.get(replyTo);
+    if (!msg && streamed && (streamed.seq === null || !Number.isInteger(seq))) msg = streamed;
+    if (!msg) msg = createMessage("bot", "", Number.isInteger(seq) ? seq : replyTo + 0.5);
     replyByReplyTo.set(replyTo, msg);
     stopAwaiting(replyTo);
     return msg;
@@ -728,8 +732,10 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
   function onDelta(frame) {
     if (!Number.isInteger(frame.reply_to) || typeof frame.text !== "string") return;
     const msg = replyFor(frame.reply_to, null);
-    if (msg.state === "done" || msg.state === "error") return; // a late chunk after the full text: nothing to add
-    if (msg.state !== "streaming") setMessageState(msg, "streaming");
+    // A chunk queued before the reply was stored can arrive after its bot.done (e.g. behind a replay): ignore it.
+    if (msg.state === "done") return;
+    // After a failed generation (bot.done with finish_reason "error", nothing stored) the server retries on resume.
+    if (msg.state !== "streaming") { setMessageState(msg, "streaming"); setText(msg, ""); }
     msg.text.appendData(frame.text);
     renderBusy();
     followBottom();
