@@ -48,3 +48,12 @@ def connect(conversation_factory):
         return communicator, connected
 
     yield open_socket
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_engine_thread_at_exit():
+    """End the in-process engine cleanly so torch's threads are not killed mid-step."""
+    yield
+    from supportbot.chat.dispatch import get_dispatcher
+
+    get_dispatcher().shutdown()
