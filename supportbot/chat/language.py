@@ -1,25 +1,33 @@
 """Detect the language of a customer's chat message.
 
 `langdetect` alone is weak on chat-length text ("I need help" -> nl, short Chinese -> ko), so
-the detector layers several kinds of evidence:
+the detector layers several kinds of evidence into one posterior over the languages we answer
+in (`SUPPORTED_LANGUAGES`):
 
-1. Unicode script. Most scripts name the language outright (Hangul -> ko, Thai -> th, ...);
-   where a script is shared (Cyrillic ru/uk, Arabic ar/fa, Han zh/ja) letters that only one
-   of the languages uses decide, and the n-gram model and the priors break remaining ties.
-2. langdetect's n-gram profiles, restricted to the languages we answer in. Instead of
-   langdetect's seven randomly sampled trials (whose "probabilities" are vote shares in
-   sevenths) every n-gram of the text is scored, which is deterministic and gives graded
-   log-likelihoods. Because a character takes part in three overlapping n-grams (1, 2, 3),
-   the sum is divided by three before it is treated as a likelihood.
-3. Very common words per language (`language_words`), each a fixed likelihood ratio.
-4. Priors: the conversation's earlier languages (recent ones weigh more) and then the
-   widget locale multiply the posterior. They decide short or ambiguous messages but not a
-   clear sentence in another language, so a customer who switches language is followed.
+1. Unicode script. Most scripts name the language outright (Hangul -> ko, kana -> ja,
+   Thai -> th, ...). Where a script is shared (Cyrillic ru/uk, Arabic ar/fa, Han zh/ja),
+   letters only one language uses (і ї є ґ, پ چ ژ گ ی ک) weigh heavily and the steps below
+   settle the rest. Latin names inside another script count for little.
+2. langdetect's n-gram profiles, restricted to the candidates. Rather than langdetect's seven
+   randomly sampled trials (whose "probabilities" are vote shares in sevenths) every n-gram is
+   scored, word by word: deterministic, graded, and cacheable. A character takes part in three
+   overlapping n-grams, so the log-likelihood is divided by three.
+3. Very common words (`language_words`): a listed word scores at least as well as the best
+   n-gram guess plus a fixed bonus, since the letter model misreads short words ("merci").
+4. Code-switching: chat in any language borrows English words (products, titles, tech
+   terms), so each word of a non-English message may come from English at a small cost, and
+   capitalised words inside a sentence (likely names) count half.
+5. Priors: the conversation's earlier languages (recent ones weigh more), then the widget
+   locale, multiply the posterior. Text under about a dozen letters has its evidence shrunk,
+   so "super" or "hi" follows the conversation while a clear sentence in another language
+   still wins: a customer who switches language is followed.
 
-Text without letters (digits, emoji, "ok") carries no evidence and returns the prior with low
-confidence. The numeric weights below were chosen on a development split only: the
-even-numbered rows of the xSID test file (`bench/language_eval.py --split dev`); the
-odd-numbered rows (`--split test`) and the lingua files were not used for choosing them.
+Text without letters (digits, emoji, "ok") carries no evidence: the prior is returned with low
+confidence (history, then locale, then the caller's default).
+
+The numeric weights were chosen on a development split only: the even-numbered rows of the
+xSID test file (`bench/language_eval.py --split dev`). The odd rows (`--split test`) and the
+lingua files were not used to choose them.
 """
 
 from __future__ import annotations

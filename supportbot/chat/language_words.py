@@ -1,10 +1,12 @@
-"""Very common words per Latin-script language, used as extra evidence on short chat text.
+"""Very common words per language, used as extra evidence on short chat text.
 
 The lists are written from general knowledge of each language (function words, pronouns,
-greetings, question words and a few customer-support words); they are not taken from any
-evaluation set. A word may appear in several lists: it then supports all of them, which is
-still evidence against the languages that lack it. Tokens are lowercase letter runs, so
-elided forms appear split ("c'est" -> "c", "est"; "don't" -> "don", "t").
+greetings and closings, question words, a few customer-support words, and for German and
+Norwegian some colloquial and dialect spellings common in chat); they are not taken from any
+evaluation set. Malay and Indonesian, which langdetect cannot tell apart, get the well-known
+vocabulary and spelling differences between the two standards. A word may appear in several
+lists: it then supports all of them, which is still evidence against the languages that lack
+it. Tokens are lowercase letter runs, so elided forms appear split ("c'est" -> "c", "est").
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ _RAW: dict[str, str] = {
         disse hvis din nogle hos blive mange bliver hendes været jer sådan hvorfor hvornår
         hvem hvordan nej ja tak hej bestilling pakke hjælp hjælpe gerne venlig hilsen måske
         mange venlig hilsen kære farvel goddag
+        kun ved bare fordi før siden samme ingen hver begge både god
         """,
     "no": """
         og i jeg det at en et den til er som på de med han av ikke der så var meg seg men har
@@ -125,12 +128,12 @@ _RAW: dict[str, str] = {
         dapat para namun kita dua satu masih hari hanya kata tahun sangat sehingga belum lagi
         apa bagi kalau ya aku anda kamu dia bukan terima kasih selamat pagi malam tolong
         bagaimana mana mengapa kenapa siapa ingin pesanan tapi tetapi
-        karena bahwa saja yaitu mau uang baru setelah sesudah selama berbagai pemerintah
-        provinsi kota perusahaan pelayanan layanan kantor mobil universitas musik film proyek
-        kualitas aktivitas komunitas matematika maret juni juli agustus desember bisa harus
+        karena bahwa saja yaitu mau uang sesudah pemerintah
+        provinsi perusahaan pelayanan kantor universitas musik film proyek
+        kualitas aktivitas komunitas matematika maret juni juli agustus desember bisa
         paham pikir berpikir pria toko tas kendaraan kampanye perbatasan parlemen pemilu
-        informasi ukuran nomor telepon pengiriman pengembalian periksa cek akun unduh tagihan
-        pajak asuransi silakan mohon halo kapan besok kemarin sore bapak pak mbak mengatakan
+        nomor telepon pengiriman pengembalian akun unduh tagihan
+        pajak asuransi halo kapan besok kemarin sore bapak mbak
         gimana udah aja banget kok dong sih nih gak nggak enggak kalo emang bener indonesia
         rupiah jakarta
         banyak salam hormat
@@ -139,16 +142,16 @@ _RAW: dict[str, str] = {
         yang di dan itu dengan untuk tidak ini dari dalam akan pada juga saya ke tersebut ada
         mereka lebih kami sudah atau oleh menjadi orang ia telah adalah seperti sebagai dapat
         para namun kita dua satu masih hari hanya kata tahun sangat sehingga belum lagi apa
-        bagi kalau ya aku anda kamu dia bukan terima kasih selamat pagi malam tolong bagaimana
+        bagi kalau ya aku anda kamu dia bukan terima kasih selamat pagi malam tolong bagaimana saat
         mana mengapa kenapa siapa ingin pesanan tapi tetapi
-        kerana bahawa sahaja iaitu mahu wang baharu selepas semasa pelbagai kerajaan negeri
-        bandar jabatan syarikat perkhidmatan kakitangan pejabat setiausaha bilik kereta
-        basikal teksi polis hospital universiti muzik filem televisyen projek kualiti aktiviti
-        komuniti matematik mac jun julai ogos disember boleh mesti faham fikir berfikir lelaki
-        kanak percuma tandas beg kedai kenderaan kempen sempadan persekutuan parlimen
-        maklumat saiz nombor telefon penghantaran pulangan semak akaun tempahan bil cukai
-        insurans sila ialah daripada manakala justeru berkenaan sesiapa sebarang lepas esok
-        semalam petang awak encik cik puan helo bila hendak nak dah tak macam ramai cuba
+        kerana bahawa sahaja iaitu mahu wang baharu selepas pelbagai
+        syarikat perkhidmatan kakitangan setiausaha bilik
+        basikal teksi hospital universiti muzik filem televisyen projek kualiti aktiviti
+        komuniti matematik mac jun julai ogos disember faham fikir berfikir
+        kanak percuma tandas beg kenderaan kempen sempadan persekutuan parlimen
+        maklumat saiz nombor telefon penghantaran pulangan akaun tempahan bil cukai
+        insurans manakala justeru sesiapa sebarang
+        encik cik puan helo cuba
         malaysia ringgit
         banyak salam hormat
         """,
