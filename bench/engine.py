@@ -22,11 +22,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inference_worker.config import EngineConfig  # noqa: E402
-from inference_worker.engine import Engine  # noqa: E402
-from inference_worker.loader import load_model  # noqa: E402
-from inference_worker.model_runner import ModelRunner  # noqa: E402
-from inference_worker.sequence import GenerationRequest, StreamEvent  # noqa: E402
+from inference_worker.config import EngineConfig
+from inference_worker.engine import Engine
+from inference_worker.loader import load_model
+from inference_worker.model_runner import ModelRunner
+from inference_worker.sequence import GenerationRequest, StreamEvent
 
 BUILTIN_QUESTIONS = [
     "Where is my order?",
@@ -105,7 +105,9 @@ def run_engine(engine: Engine, prompts: list[str], new_tokens: int) -> tuple[flo
 
     start = time.perf_counter()
     for i, prompt in enumerate(prompts):
-        engine.submit(GenerationRequest(f"r{i}-{start}", prompt, max_new_tokens=new_tokens), collect)
+        engine.submit(
+            GenerationRequest(f"r{i}-{start}", prompt, max_new_tokens=new_tokens), collect
+        )
     while engine.step():
         pass
     elapsed = time.perf_counter() - start

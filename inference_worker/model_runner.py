@@ -104,7 +104,10 @@ class ModelRunner:
             merged.append(
                 (
                     torch.cat(
-                        [_left_pad(old_layer.keys, length, -2), _left_pad(new_layer.keys, length, -2)]
+                        [
+                            _left_pad(old_layer.keys, length, -2),
+                            _left_pad(new_layer.keys, length, -2),
+                        ]
                     ),
                     torch.cat(
                         [
@@ -164,6 +167,4 @@ class ModelRunner:
         histories = (
             [s.all_token_ids() for s in seqs] if self.sampling.repetition_penalty != 1.0 else None
         )
-        return choose_next_tokens(
-            logits, histories, self.processors, self.sampling, self.generator
-        )
+        return choose_next_tokens(logits, histories, self.processors, self.sampling, self.generator)

@@ -13,4 +13,4 @@ os.environ.setdefault("SUPPORTBOT_MODEL", "tiny-moe")
 os.environ.setdefault("SUPPORTBOT_MAX_NEW_TOKENS", "24")
 os.environ.setdefault("SUPPORTBOT_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var"))
 
-from supportbot.settings import *  # noqa: E402,F403
+from supportbot.settings import *  # noqa: F403

@@ -61,7 +61,9 @@ def test_redis_url_switches_channel_layer_and_cache():
         "print(settings.CHANNEL_LAYERS['default']['BACKEND']);"
         "print(settings.CACHES['default']['BACKEND'])"
     )
-    result = manage("shell", "-v", "0", "-c", code, env={**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/3"})
+    result = manage(
+        "shell", "-v", "0", "-c", code, env={**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/3"}
+    )
     assert result.stdout.split() == [
         "channels_redis.core.RedisChannelLayer",
         "django.core.cache.backends.redis.RedisCache",

@@ -23,5 +23,13 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(ConversationEvent)
 class ConversationEventAdmin(admin.ModelAdmin):
-    list_display = ("conversation", "kind", "from_state", "to_state", "actor", "reason", "created_at")
+    list_display = (
+        "conversation",
+        "kind",
+        "from_state",
+        "to_state",
+        "actor",
+        "reason",
+        "created_at",
+    )
     list_filter = ("kind", "actor", "reason")

@@ -57,7 +57,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             command = parse_frame(
-                text_data, max_chars=options["MAX_MESSAGE_CHARS"], max_bytes=options["MAX_FRAME_BYTES"]
+                text_data,
+                max_chars=options["MAX_MESSAGE_CHARS"],
+                max_bytes=options["MAX_FRAME_BYTES"],
             )
         except FrameError as exc:
             await self.send_json(frames.error(exc.code, exc.detail, exc.client_id))

@@ -122,17 +122,23 @@ class InProcessDispatcher:
             except TimeoutError:
                 text = coalescer.flush(time.monotonic())
                 if text:
-                    await send_to_conversation(job.conversation, frames.bot_delta(job.reply_to_seq, text))
+                    await send_to_conversation(
+                        job.conversation, frames.bot_delta(job.reply_to_seq, text)
+                    )
                 continue
             if event.done:
                 rest = coalescer.flush(time.monotonic())
                 if rest:
-                    await send_to_conversation(job.conversation, frames.bot_delta(job.reply_to_seq, rest))
+                    await send_to_conversation(
+                        job.conversation, frames.bot_delta(job.reply_to_seq, rest)
+                    )
                 await self._finish(job, event)
                 return
             text = coalescer.push(event.text, time.monotonic())
             if text:
-                await send_to_conversation(job.conversation, frames.bot_delta(job.reply_to_seq, text))
+                await send_to_conversation(
+                    job.conversation, frames.bot_delta(job.reply_to_seq, text)
+                )
 
     async def _finish(self, job: ReplyJob, event: StreamEvent) -> None:
         outcome = ReplyOutcome(
@@ -145,7 +151,9 @@ class InProcessDispatcher:
             completed_at=event.finished_at,
         )
         try:
-            reply, _created = await database_sync_to_async(store_bot_reply)(job.reply_to_id, outcome)
+            reply, _created = await database_sync_to_async(store_bot_reply)(
+                job.reply_to_id, outcome
+            )
         except Exception:
             logger.exception("storing the reply to message %s failed", job.reply_to_id)
             reply = None
@@ -191,4 +199,3 @@ def get_dispatcher() -> InProcessDispatcher:
         if _dispatcher is None:
             _dispatcher = InProcessDispatcher()
         return _dispatcher
-

@@ -80,7 +80,9 @@ class Conversation(models.Model):
         self, to_state: str, *, actor: str, reason: str = "", user=None, data=None
     ) -> ConversationEvent:
         if to_state not in self.TRANSITIONS[self.state]:
-            raise ValueError(f"conversation {self.public_id}: {self.state} -> {to_state} not allowed")
+            raise ValueError(
+                f"conversation {self.public_id}: {self.state} -> {to_state} not allowed"
+            )
         event = ConversationEvent.objects.create(
             conversation=self,
             kind=ConversationEvent.Kind.STATE_CHANGED,
@@ -101,7 +103,9 @@ class Conversation(models.Model):
 
 
 class Message(models.Model):
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     seq = models.PositiveIntegerField()
     role = models.CharField(max_length=16, choices=Actor.choices)
     text = models.TextField()

@@ -112,7 +112,10 @@ def record_customer_message(
                     message=message,
                     created_at=now,
                 )
-            if guess.confidence >= LANGUAGE_SWITCH_CONFIDENCE and guess.code != conversation.language:
+            if (
+                guess.confidence >= LANGUAGE_SWITCH_CONFIDENCE
+                and guess.code != conversation.language
+            ):
                 conversation.language = guess.code
                 fields.append("language")
             conversation.save(update_fields=fields)

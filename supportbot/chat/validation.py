@@ -63,7 +63,9 @@ def _parse_message(frame: dict, max_chars: int) -> SendMessage:
     if not text:
         raise FrameError("empty_text", "The message is empty.", client_id)
     if len(text) > max_chars:
-        raise FrameError("text_too_long", f"Messages are limited to {max_chars} characters.", client_id)
+        raise FrameError(
+            "text_too_long", f"Messages are limited to {max_chars} characters.", client_id
+        )
     # NUL and other C0 controls except tab/newline have no place in chat text.
     text = "".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 32)
     return SendMessage(client_id=parsed_id, text=text)

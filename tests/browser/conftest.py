@@ -44,12 +44,24 @@ def live_server_url(tmp_path_factory):
         "SUPPORTBOT_PRELOAD": "1",
     }
     subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
     port = _free_port()
     log = open(work / "server.log", "wb")  # noqa: SIM115 - closed at teardown
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "supportbot.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "supportbot.asgi:application",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -12,13 +12,17 @@ URL = "/api/conversations"
 
 
 def test_creates_a_conversation_with_a_token_for_its_socket(client):
-    response = client.post(URL, {"locale": "de-AT", "visitor": "v-1"}, content_type="application/json")
+    response = client.post(
+        URL, {"locale": "de-AT", "visitor": "v-1"}, content_type="application/json"
+    )
     assert response.status_code == 201
     body = response.json()
     conversation = Conversation.objects.get(public_id=body["conversation"])
     assert conversation.language == "de" and conversation.locale == "de-AT"
     assert conversation.visitor_id == "v-1" and conversation.variant is not None
-    assert conversation.token_matches(body["token"]) and body["token"] not in conversation.token_hash
+    assert (
+        conversation.token_matches(body["token"]) and body["token"] not in conversation.token_hash
+    )
     assert len(body["token"]) >= 22  # 128 bits, url-safe base64
     assert body["ws"] == f"/ws/chat/{conversation.public_id}/?token={body['token']}"
     assert ConversationEvent.objects.get(conversation=conversation).kind == "created"
@@ -47,7 +51,9 @@ def test_bad_bodies_are_refused_and_nothing_is_created(client, body, code):
 
 
 def test_foreign_origin_is_refused(client):
-    response = client.post(URL, content_type="application/json", headers={"Origin": "https://evil.example"})
+    response = client.post(
+        URL, content_type="application/json", headers={"Origin": "https://evil.example"}
+    )
     assert response.status_code == 403
     assert not Conversation.objects.exists()
 
@@ -57,7 +63,9 @@ def test_allowed_widget_origin_gets_cors_headers(client, settings):
     preflight = client.options(URL, headers={"Origin": "https://shop.example"})
     assert preflight.status_code == 204
     assert preflight["Access-Control-Allow-Origin"] == "https://shop.example"
-    response = client.post(URL, content_type="application/json", headers={"Origin": "https://shop.example"})
+    response = client.post(
+        URL, content_type="application/json", headers={"Origin": "https://shop.example"}
+    )
     assert response.status_code == 201
     assert response["Access-Control-Allow-Origin"] == "https://shop.example"
 

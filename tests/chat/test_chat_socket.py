@@ -45,7 +45,9 @@ async def test_message_is_acked_streamed_answered_and_stored(conversation_factor
     assert customer.created_at <= reply.queued_at <= reply.first_token_at <= reply.completed_at
     kinds = await sync_to_async(
         lambda: list(
-            ConversationEvent.objects.filter(conversation=conversation).values_list("kind", flat=True)
+            ConversationEvent.objects.filter(conversation=conversation).values_list(
+                "kind", flat=True
+            )
         )
     )()
     assert kinds == ["created", "started", "bot_replied"]

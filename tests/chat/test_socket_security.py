@@ -63,12 +63,18 @@ BAD_FRAMES = [
     (json.dumps({"type": "message", "client_id": str(uuid.uuid4())}), "missing_field"),
     (json.dumps({"type": "message", "client_id": "nope", "text": "hi"}), "invalid_field"),
     (json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "text": 5}), "invalid_field"),
-    (json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "text": "   \n"}), "empty_text"),
+    (
+        json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "text": "   \n"}),
+        "empty_text",
+    ),
     (
         json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "text": "x" * 4001}),
         "text_too_long",
     ),
-    (json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "text": "y" * 70000}), "frame_too_large"),
+    (
+        json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "text": "y" * 70000}),
+        "frame_too_large",
+    ),
     (json.dumps({"type": "resume"}), "missing_field"),
     (json.dumps({"type": "resume", "after_seq": -1}), "invalid_field"),
     (json.dumps({"type": "resume", "after_seq": "3"}), "invalid_field"),
@@ -108,7 +114,9 @@ async def test_exactly_4000_characters_is_accepted(conversation_factory, connect
     await ws.disconnect()
 
 
-async def test_more_than_ten_messages_in_ten_seconds_are_rate_limited(conversation_factory, connect):
+async def test_more_than_ten_messages_in_ten_seconds_are_rate_limited(
+    conversation_factory, connect
+):
     conversation, token = await sync_to_async(conversation_factory)()
     ws, _ = await connect(conversation, token)
     sent = [await send_message(ws, f"message {i}") for i in range(11)]

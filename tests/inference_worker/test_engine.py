@@ -191,7 +191,14 @@ def test_background_thread_streams_to_another_thread(tiny_moe):
 
 
 @pytest.mark.parametrize(
-    "text", ["Grüße aus Köln", "你好，我的包裹在哪里？", "配送状況🙂📦 🫠🪿 龘靐", "مرحبا، أين طلبي؟", "Ünïcødé ✓"]
+    "text",
+    [
+        "Grüße aus Köln",
+        "你好，我的包裹在哪里？",
+        "配送状況🙂📦 🫠🪿 龘靐",
+        "مرحبا، أين طلبي؟",
+        "Ünïcødé ✓",
+    ],
 )
 def test_incremental_detokenizer_never_splits_a_character(tiny_moe, text):
     tokenizer = tiny_moe.tokenizer
