@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -34,10 +35,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from langdetect import DetectorFactory, LangDetectException
 from langdetect import detect as langdetect_detect
+from langdetect.detector_factory import PROFILES_DIRECTORY
 
 from supportbot.chat.language import detect_language
 
 XSID_LANGS = ("ar", "da", "de", "en", "id", "it", "ja", "lt", "nl", "no", "tr", "zh")
+# Languages langdetect has a profile for, as ISO 639-1 ("zh-cn"/"zh-tw" -> "zh").
+LANGDETECT_LANGS = frozenset(name.split("-")[0] for name in os.listdir(PROFILES_DIRECTORY))
 XSID_MAPPED = {"de-ba": "de", "de-muc": "de", "de-st": "de", "gsw": "de"}
 
 Sample = tuple[str, str, str]  # (gold language, source code, text)
@@ -104,6 +108,12 @@ def score(
         "per_language_mean": round(statistics.mean(per_language.values()), 4),
         "per_language": per_language,
     }
+    unknown = sorted(set(per_language) - LANGDETECT_LANGS)
+    if unknown:
+        # Malay has no langdetect profile; show the mean it leaves aside as well.
+        result[f"per_language_mean_without_{'_'.join(unknown)}"] = round(
+            statistics.mean(v for k, v in per_language.items() if k in LANGDETECT_LANGS), 4
+        )
     if any(code != gold for gold, code, _ in samples):
         result["per_source_code"] = {
             code: round(sum(v) / len(v), 4) for code, v in sorted(by_code.items())

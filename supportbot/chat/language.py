@@ -202,13 +202,17 @@ _factory: DetectorFactory | None = None
 
 
 def _get_factory() -> DetectorFactory:
+    """langdetect's profiles, loaded once (about a second) and shared by all threads."""
     global _factory
-    with _factory_lock:
-        if _factory is None:
-            factory = DetectorFactory()
-            factory.load_profile(PROFILES_DIRECTORY)
-            factory.set_seed(0)
-            _factory = factory
+    if _factory is None:
+        with _factory_lock:
+            if _factory is None:
+                factory = DetectorFactory()
+                factory.load_profile(PROFILES_DIRECTORY)
+                # Scoring here never samples, but a detector made from this factory should be
+                # as reproducible as ours.
+                factory.set_seed(0)
+                _factory = factory
     return _factory
 
 
@@ -260,6 +264,10 @@ def _words(text: str) -> list[tuple[str, bool]]:
     return words
 
 
+def _logaddexp(a: float, b: float) -> float:
+    return max(a, b) + math.log1p(math.exp(-abs(a - b)))
+
+
 def _text_scores(words: list[tuple[str, bool]], candidates: Sequence[str]) -> dict[str, float]:
     """Per-word n-gram and common-word evidence, with English insertions allowed for."""
     columns = _profile_columns()
@@ -287,9 +295,7 @@ def _text_scores(words: list[tuple[str, bool]], candidates: Sequence[str]) -> di
             if mix_english and lang != "en":
                 # Chat in any language borrows English words (products, titles, tech terms),
                 # so each word may come from English instead, at a small cost.
-                value = max(keep + value, borrow + per_lang["en"]) + math.log1p(
-                    math.exp(-abs((keep + value) - (borrow + per_lang["en"])))
-                )
+                value = _logaddexp(keep + value, borrow + per_lang["en"])
             scores[lang] += weight * value
     return scores
 
