@@ -54,6 +54,10 @@ def connect(conversation_factory):
 def _stop_engine_thread_at_exit():
     """End the in-process engine cleanly so torch's threads are not killed mid-step."""
     yield
+    from django.conf import settings
+
+    if not settings.configured:  # a run with the Django plugin disabled
+        return
     from supportbot.chat.dispatch import get_dispatcher
 
     get_dispatcher().shutdown()
