@@ -96,6 +96,26 @@ def run_static_batch(model, tokenizer, prompts: list[str], new_tokens: int) -> f
     return len(prompts) * new_tokens / (time.perf_counter() - start)
 
 
+@torch.inference_mode()
+def run_hf_continuous_batching(model, tokenizer, prompts: list[str], new_tokens: int) -> float:
+    """transformers' own continuous batching (paged attention), for comparison."""
+    from transformers import GenerationConfig
+
+    inputs = [tokenizer(prompt)["input_ids"] for prompt in prompts]
+    config = GenerationConfig(
+        max_new_tokens=new_tokens,
+        min_new_tokens=new_tokens,
+        do_sample=False,
+        eos_token_id=None,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    start = time.perf_counter()
+    results = model.generate_batch(inputs=inputs, generation_config=config, progress_bar=False)
+    elapsed = time.perf_counter() - start
+    tokens = sum(len(r.generated_tokens) for r in results.values())
+    return tokens / elapsed
+
+
 def run_engine(engine: Engine, prompts: list[str], new_tokens: int) -> tuple[float, list[float]]:
     done: dict[str, StreamEvent] = {}
 
@@ -129,6 +149,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--data", type=Path, default=None, help="../shared/data for Banking77")
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
+    parser.add_argument(
+        "--with-hf-cb",
+        action="store_true",
+        help="also time transformers' generate_batch (continuous batching with paged attention)",
+    )
     args = parser.parse_args(argv)
 
     loaded = load_model(args.model, device=args.device)
@@ -155,6 +180,20 @@ def main(argv: list[str] | None = None) -> dict:
     engine_runs = [run_engine(engine, prompts, args.new_tokens) for _ in range(args.repeats)]
     engine_tok_s, ttfts = max(engine_runs, key=lambda run: run[0])
 
+    hf_cb: float | str | None = None
+    if args.with_hf_cb:
+        try:
+            run_hf_continuous_batching(model, tokenizer, prompts[:2], 4)
+            hf_cb = round(
+                max(
+                    run_hf_continuous_batching(model, tokenizer, prompts, args.new_tokens)
+                    for _ in range(args.repeats)
+                ),
+                1,
+            )
+        except Exception as exc:  # report, don't hide, an API that fails on this model/device
+            hf_cb = f"failed: {type(exc).__name__}: {exc}"[:300]
+
     result = {
         "model": args.model,
         "device": args.device,
@@ -167,6 +206,7 @@ def main(argv: list[str] | None = None) -> dict:
         "ratio_vs_static_batch": round(engine_tok_s / static, 3),
         "ttft_p50_ms": round(statistics.median(ttfts), 1),
         "ttft_p95_ms": round(percentile(ttfts, 0.95), 1),
+        "hf_continuous_batching_tok_s": hf_cb,
         "torch_threads": torch.get_num_threads(),
     }
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
