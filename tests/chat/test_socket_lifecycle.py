@@ -9,6 +9,7 @@ import uuid
 import pytest
 from asgiref.sync import sync_to_async
 
+from supportbot.channel_layers import redis_channel_layer
 from supportbot.chat.models import Actor, ConversationEvent, Message
 from tests.chat.helpers import receive_reply, receive_until, send_message
 
@@ -78,7 +79,7 @@ async def test_a_reconnect_within_the_grace_period_keeps_the_reply(
 
 
 @pytest.fixture
-def redis_channel_layer(settings):
+def redis_layer(settings):
     redis = pytest.importorskip("redis")
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
@@ -87,17 +88,14 @@ def redis_channel_layer(settings):
             pytest.fail(f"Redis is required in CI at {REDIS_URL} (.ci/run starts one)")
         pytest.skip(f"no Redis at {REDIS_URL}")
     settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
-        }
+        "default": redis_channel_layer(REDIS_URL, prefix=f"test-{uuid.uuid4().hex[:8]}")
     }
     yield
     # Channels drops its cached layer when the setting changes back.
 
 
 async def test_chat_streams_over_a_real_redis_channel_layer(
-    redis_channel_layer, conversation_factory, connect
+    redis_layer, conversation_factory, connect
 ):
     from channels.layers import get_channel_layer
     from channels_redis.core import RedisChannelLayer
@@ -107,9 +105,7 @@ async def test_chat_streams_over_a_real_redis_channel_layer(
     tab1, _ = await connect(conversation, token)
     tab2, _ = await connect(conversation, token)
     await send_message(tab1, "How do I reset my password?")
-    (deltas1, done1), (deltas2, done2) = await asyncio.gather(
-        receive_reply(tab1), receive_reply(tab2)
-    )
+    (_, done1), (deltas2, done2) = await asyncio.gather(receive_reply(tab1), receive_reply(tab2))
     assert done1 == done2 and done1["seq"] == 2
     assert "".join(d["text"] for d in deltas2).strip() == done2["text"]
     await tab1.disconnect()
