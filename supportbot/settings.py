@@ -79,6 +79,8 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite creates the file but not its folder (var/ on a fresh clone).
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the engine's writes and the web process's reads overlap; the timeout rides
     # out short write locks instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
