@@ -66,18 +66,23 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def generate_exactly(model, tokenizer, inputs, new_tokens: int) -> None:
+    """Greedy ``generate`` that produces exactly ``new_tokens`` tokens per row."""
+    model.generate(
+        **inputs,
+        max_new_tokens=new_tokens,
+        min_new_tokens=new_tokens,
+        do_sample=False,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+
+
 @torch.inference_mode()
 def run_sequential(model, tokenizer, prompts: list[str], new_tokens: int) -> float:
     start = time.perf_counter()
     for prompt in prompts:
         inputs = tokenizer(prompt, return_tensors="pt").to(model.device)
-        model.generate(
-            **inputs,
-            max_new_tokens=new_tokens,
-            min_new_tokens=new_tokens,
-            do_sample=False,
-            pad_token_id=tokenizer.pad_token_id,
-        )
+        generate_exactly(model, tokenizer, inputs, new_tokens)
     return len(prompts) * new_tokens / (time.perf_counter() - start)
 
 
@@ -86,13 +91,7 @@ def run_static_batch(model, tokenizer, prompts: list[str], new_tokens: int) -> f
     tokenizer.padding_side = "left"
     inputs = tokenizer(prompts, return_tensors="pt", padding=True).to(model.device)
     start = time.perf_counter()
-    model.generate(
-        **inputs,
-        max_new_tokens=new_tokens,
-        min_new_tokens=new_tokens,
-        do_sample=False,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    generate_exactly(model, tokenizer, inputs, new_tokens)
     return len(prompts) * new_tokens / (time.perf_counter() - start)
 
 
