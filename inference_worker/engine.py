@@ -127,7 +127,15 @@ class Engine:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            if not self.step():
+            try:
+                busy = self.step()
+            except Exception:
+                # A bug outside the model call (bad prompt, callback bookkeeping) must not
+                # end the loop every chat depends on; the failed requests are told.
+                logger.exception("engine step failed outside the model call")
+                self._fail_running()
+                busy = True
+            if not busy:
                 self._wakeup.wait(timeout=0.5)
                 self._wakeup.clear()
         self._abort_everything()
