@@ -175,7 +175,16 @@ class Engine:
         budget = self.config.max_context_tokens
         for request, callback, submitted_at in incoming:
             max_new = min(request.max_new_tokens or self.config.max_new_tokens, budget - 1)
-            prompt_ids = self.runner.encode(request.prompt, budget - max_new)
+            try:
+                prompt_ids = self.runner.encode(request.prompt, budget - max_new)
+                if not prompt_ids:
+                    raise ValueError("the prompt encodes to no tokens")
+            except Exception:
+                logger.exception(
+                    "request %s refused: its prompt cannot be encoded", request.request_id
+                )
+                self._refuse(request, callback, submitted_at)
+                continue
             seq = Sequence(
                 request=request,
                 prompt_ids=prompt_ids,
@@ -188,6 +197,23 @@ class Engine:
             self._callbacks[request.request_id] = callback
             with self._lock:
                 self.scheduler.waiting.append(seq)
+
+    def _refuse(
+        self, request: GenerationRequest, callback: EventCallback, submitted_at: float
+    ) -> None:
+        now = time.time()
+        event = StreamEvent(
+            request.request_id,
+            "",
+            done=True,
+            finish_reason=FinishReason.ERROR,
+            submitted_at=submitted_at,
+            finished_at=now,
+        )
+        try:
+            callback(event)
+        except Exception:
+            logger.exception("stream callback failed for %s", request.request_id)
 
     def _apply_aborts(self) -> None:
         with self._lock:

@@ -162,6 +162,16 @@ def test_stop_string_cuts_the_text_and_never_streams_it(tiny_moe):
     assert done.text == full[: full.index(stop)].strip()
 
 
+def test_an_empty_prompt_fails_alone_and_the_engine_goes_on(tiny_moe):
+    engine = make_engine(tiny_moe, max_new_tokens=4)
+    recorder = Recorder()
+    engine.submit(GenerationRequest("empty", ""), recorder)
+    engine.submit(GenerationRequest("fine", PROMPTS[0]), recorder)
+    run_until_idle(engine)
+    assert recorder.done("empty").finish_reason is FinishReason.ERROR
+    assert recorder.done("fine").finish_reason is FinishReason.LENGTH
+
+
 def test_queue_bound_refuses_with_queue_full(tiny_moe):
     engine = make_engine(tiny_moe, max_batch_size=1, max_waiting=2)
     engine.submit(GenerationRequest("a", "x"), Recorder())
