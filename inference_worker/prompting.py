@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-DEFAULT_MAX_PROMPT_TOKENS = 640
+# Gemma 3 270M answers worse as the context grows; instruct models take far more.
+BASE_MAX_PROMPT_TOKENS = 640
+INSTRUCT_MAX_PROMPT_TOKENS = 2048
 
 LANGUAGE_NAMES = {
     "en": "English", "de": "German", "fr": "French", "es": "Spanish", "pt": "Portuguese",
@@ -43,7 +45,9 @@ class Turn:
 @dataclass(frozen=True, slots=True)
 class PromptSpec:
     language: str  # ISO 639-1 of the customer
-    knowledge: str  # knowledge-base snippet(s), in the customer's language where available
+    # Knowledge-base snippets, one article per line, best first, in the customer's language
+    # where available; base models are shown only the first line.
+    knowledge: str
     examples: tuple[tuple[str, str], ...]  # few-shot (customer, bot) pairs in that language
     history: tuple[Turn, ...]  # the conversation so far; the last turn is the one to answer
     company: str = "Acme Shop"
@@ -65,12 +69,16 @@ def render_prompt(
     spec: PromptSpec,
     *,
     instruct: bool,
-    max_prompt_tokens: int = DEFAULT_MAX_PROMPT_TOKENS,
+    max_prompt_tokens: int | None = None,
 ) -> RenderedPrompt:
     """The prompt for the bot's next turn, dropping the oldest history to fit the token budget.
 
-    The newest turn is always kept (however long); after history, few-shot examples go next.
+    The budget defaults to BASE_MAX_PROMPT_TOKENS or INSTRUCT_MAX_PROMPT_TOKENS. The newest turn
+    is always kept (however long); once history is down to it, few-shot examples go next.
+    Instruct models get no few-shot examples: the system message is enough for them.
     """
+    if max_prompt_tokens is None:
+        max_prompt_tokens = INSTRUCT_MAX_PROMPT_TOKENS if instruct else BASE_MAX_PROMPT_TOKENS
     render = _render_instruct if instruct else _render_base
     history = list(spec.history)
     examples = list(spec.examples)
@@ -80,6 +88,10 @@ def render_prompt(
             return prompt
         if len(history) > 1:
             history.pop(0)
+            # Start on a customer turn: a reply to a dropped question only confuses the model,
+            # and some chat templates require the first turn to be the user's.
+            while len(history) > 1 and history[0].role != "customer":
+                history.pop(0)
         elif examples:
             examples.pop()
         else:
@@ -146,9 +158,11 @@ def _render_base(tokenizer, spec: PromptSpec, history: Sequence[Turn], examples)
         answer = _one_line(answer)
         lines += ["", f"Facts: {answer}", f"{customer}: {_one_line(question)}", f"{bot}: {answer}"]
     lines.append("")
-    # Most relevant fact last, next to the question: the model copies from what is nearest.
-    facts = [_one_line(line) for line in spec.knowledge.splitlines()]
-    lines += [f"Facts: {fact}" for fact in reversed(facts) if fact]
+    # Only the best article (the knowledge's first line): given two, the 270M model often
+    # copies the wrong one, e.g. shipping costs for a delivery-time question.
+    best = next((_one_line(line) for line in spec.knowledge.splitlines() if line.strip()), "")
+    if best:
+        lines.append(f"Facts: {best}")
     for turn in history:
         label = customer if turn.role == "customer" else bot
         lines.append(f"{label}: {_one_line(turn.text)}")
