@@ -136,7 +136,7 @@ def ensure_gemma() -> Path:
             if target.exists():
                 shutil.rmtree(target)
             os.replace(work / "model", target)
-            target.chmod(0o755)  # mkdtemp made it private; the cache may be shared by services
+            _share(target)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return target
@@ -189,6 +189,13 @@ def _convert_gemma(work: Path) -> None:
         tokenizer.save_pretrained(work / "model")
         bar.update()
     logger.info("gemma conversion done in %.0fs", time.perf_counter() - started)
+
+
+def _share(folder: Path) -> None:
+    # mkdtemp and safetensors leave owner-only modes; the cache may be shared by services.
+    folder.chmod(0o755)
+    for path in folder.iterdir():
+        path.chmod(0o644)
 
 
 # -- what the loaded model is ---------------------------------------------------------------

@@ -123,7 +123,10 @@ def build_tiny_qwen3_moe(path: Path, *, seed: int = 0) -> Path:
             if path.exists():  # a leftover without the required files: replace it
                 shutil.rmtree(path)
             os.replace(tmp, path)
-            path.chmod(0o755)  # mkdtemp made it private; the cache may be shared by services
+            # mkdtemp and safetensors leave owner-only modes; the cache may be shared.
+            path.chmod(0o755)
+            for child in path.iterdir():
+                child.chmod(0o644)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
