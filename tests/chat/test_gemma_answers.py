@@ -26,6 +26,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 QUESTIONS = [
     ("How long does shipping take?", "en", ("day",)),
     ("Wie lange dauert der Versand?", "de", ("tag",)),
+    ("Combien de temps prend la livraison ?", "fr", ("jour",)),
+    ("¿Cuánto tarda el envío?", "es", ("día",)),
+    ("运费是多少？", "zh", ("欧元",)),
+    ("配送にはどのくらいかかりますか？", "ja", ("営業日",)),
 ]
 
 
