@@ -48,7 +48,9 @@ async def ask(server: str, question: str, locale: str | None, timeout: float) ->
                 result["deltas"] += 1
                 result.setdefault("first_delta_ms", elapsed_ms)
             elif frame["type"] == "bot.done":
-                result.update(done_ms=elapsed_ms, reply=frame["text"], finish=frame["finish_reason"])
+                result.update(
+                    done_ms=elapsed_ms, reply=frame["text"], finish=frame["finish_reason"]
+                )
                 return result
             elif frame["type"] == "error":
                 result.update(error=frame)
