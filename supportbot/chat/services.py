@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -231,6 +230,3 @@ def unanswered_customer_message(conversation_id: int) -> Message | None:
         return None
     return last
 
-
-def history_turns_limit() -> int:
-    return settings.SUPPORTBOT["HISTORY_TURNS"]

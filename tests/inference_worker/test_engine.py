@@ -90,8 +90,10 @@ def test_concurrent_requests_share_decode_steps(tiny_moe):
     widths = []
     for i, prompt in enumerate(PROMPTS):
         engine.submit(GenerationRequest(f"b{i}", prompt), recorder)
+    assert engine.stats().waiting == len(PROMPTS)
     while engine.step():
         widths.append(engine.scheduler.num_running)
+    assert engine.stats().generated_tokens == 10 * len(PROMPTS)
     # Six requests of ten tokens each in ten steps, not sixty.
     assert engine.steps == 10
     assert max(widths) == len(PROMPTS)
