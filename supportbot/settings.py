@@ -146,6 +146,8 @@ SUPPORTBOT = {
     "MAX_FRAME_BYTES": 64 * 1024,
     "RATE_LIMIT_MESSAGES": env_int("SUPPORTBOT_RATE_LIMIT_MESSAGES", 10, minimum=1),
     "RATE_LIMIT_WINDOW_S": env_float("SUPPORTBOT_RATE_LIMIT_WINDOW_S", 10.0),
+    # Proxies in front of the server that append to X-Forwarded-For (0: use REMOTE_ADDR).
+    "TRUSTED_PROXY_HOPS": env_int("SUPPORTBOT_TRUSTED_PROXY_HOPS", 0, minimum=0),
     "CONVERSATIONS_PER_HOUR_PER_IP": env_int("SUPPORTBOT_CONVERSATIONS_PER_HOUR", 60, minimum=1),
     # A reply still generating when the customer's last socket closes is aborted after this.
     "ABANDON_GRACE_S": env_float("SUPPORTBOT_ABANDON_GRACE_S", 20.0),

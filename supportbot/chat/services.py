@@ -229,4 +229,3 @@ def unanswered_customer_message(conversation_id: int) -> Message | None:
     if last is None or last.role != Actor.CUSTOMER:
         return None
     return last
-

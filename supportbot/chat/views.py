@@ -32,6 +32,13 @@ def _with_cors(response: HttpResponse, origin: str | None) -> HttpResponse:
 
 
 def _client_ip(request: HttpRequest) -> str:
+    """The customer's address; behind N trusted proxies, the Nth entry from the right of
+    X-Forwarded-For (entries further left are whatever the client chose to send)."""
+    hops = settings.SUPPORTBOT["TRUSTED_PROXY_HOPS"]
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 

@@ -84,6 +84,26 @@ def test_one_address_cannot_open_endless_conversations(client, settings):
     assert Conversation.objects.count() == 3
 
 
+def test_behind_a_proxy_each_customer_address_has_its_own_limit(client, settings):
+    settings.SUPPORTBOT = {
+        **settings.SUPPORTBOT,
+        "CONVERSATIONS_PER_HOUR_PER_IP": 1,
+        "TRUSTED_PROXY_HOPS": 1,
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+
+    def create(forwarded_for: str) -> int:
+        headers = {"X-Forwarded-For": forwarded_for}
+        return client.post(URL, content_type="application/json", headers=headers).status_code
+
+    assert create("203.0.113.7") == 201
+    assert create("198.51.100.9") == 201
+    # A spoofed left-most entry does not buy a new allowance: the proxy's entry counts.
+    assert create("10.9.9.9, 203.0.113.7") == 429
+
+
 def test_demo_page_embeds_the_widget_with_one_script_tag(client):
     response = client.get("/")
     assert response.status_code == 200
