@@ -234,10 +234,13 @@ class Engine:
             return
         with self._lock:
             rows = self.scheduler.finish(finished)
-        self.runner.remove_rows(rows)
-        for seq in finished:
-            self._emit(seq, seq.done_event())
-            self._callbacks.pop(seq.request_id, None)
+        try:
+            self.runner.remove_rows(rows)
+        finally:
+            # They are out of the scheduler either way: tell their callers, or nobody will.
+            for seq in finished:
+                self._emit(seq, seq.done_event())
+                self._callbacks.pop(seq.request_id, None)
 
     def _fail_running(self) -> None:
         failed = list(self.scheduler.running)

@@ -23,7 +23,7 @@ from inference_worker.prompting import render_prompt
 from inference_worker.sequence import GenerationRequest, StreamEvent
 from inference_worker.streaming import DeltaCoalescer
 from supportbot.chat import frames
-from supportbot.chat.services import ReplyOutcome, store_bot_reply
+from supportbot.chat.services import ReplyOutcome, reply_exists, store_bot_reply
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class InProcessDispatcher:
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
         self._inflight: dict[str, tuple[asyncio.Task, Engine]] = {}
+        self._starting: set[str] = set()
         self._watchers: dict[str, int] = {}
         self._abandon_timers: dict[str, asyncio.TimerHandle] = {}
 
@@ -81,19 +82,37 @@ class InProcessDispatcher:
     # -- jobs --------------------------------------------------------------------------
 
     def is_generating(self, request_id: str) -> bool:
-        return request_id in self._inflight
+        return request_id in self._inflight or request_id in self._starting
 
     async def dispatch(self, job: ReplyJob) -> None:
-        """Start generating ``job``'s reply; raise ``DispatchError`` if it cannot be queued."""
-        if job.request_id in self._inflight:
+        """Start generating ``job``'s reply; raise ``DispatchError`` if it cannot be queued.
+
+        Idempotent per reply: a job already starting, generating or answered is ignored
+        (two tabs resuming at once find the same unanswered message).
+        """
+        if self.is_generating(job.request_id):
+            return
+        # Reserved before the first await, so a concurrent dispatch of the same job returns.
+        self._starting.add(job.request_id)
+        try:
+            await self._start(job)
+        finally:
+            self._starting.discard(job.request_id)
+
+    async def _start(self, job: ReplyJob) -> None:
+        if await database_sync_to_async(reply_exists)(job.reply_to_id):
             return
         loop = asyncio.get_running_loop()
         try:
             engine = await loop.run_in_executor(None, self.engine)
+            # Rendering counts tokens; keep it off the event loop every socket shares.
+            prompt = await loop.run_in_executor(
+                None,
+                lambda: render_prompt(engine.tokenizer, job.prompt, instruct=engine.is_instruct),
+            )
         except Exception as exc:
-            logger.exception("model %s failed to load", settings.SUPPORTBOT["MODEL"])
+            logger.exception("cannot prepare the reply to message %s", job.reply_to_id)
             raise DispatchError("unavailable", "The assistant is not available.") from exc
-        prompt = render_prompt(engine.tokenizer, job.prompt, instruct=engine.is_instruct)
         request = GenerationRequest(
             request_id=job.request_id,
             prompt=prompt.text,
@@ -111,34 +130,41 @@ class InProcessDispatcher:
             raise DispatchError("busy", "The assistant is busy.") from exc
         task = loop.create_task(self._relay_stream(job, events))
         self._inflight[job.request_id] = (task, engine)
-        task.add_done_callback(lambda _t: self._inflight.pop(job.request_id, None))
+
+        def forget(done: asyncio.Task) -> None:
+            # Only our own entry: a redispatch may already have registered a newer task.
+            if self._inflight.get(job.request_id, (None,))[0] is done:
+                del self._inflight[job.request_id]
+
+        task.add_done_callback(forget)
+
+    async def _send_delta(self, job: ReplyJob, text: str | None) -> None:
+        if not text:
+            return
+        try:
+            await send_to_conversation(job.conversation, frames.bot_delta(job.reply_to_seq, text))
+        except Exception:
+            # A lost delta costs nothing (bot.done carries the whole text); a dead relay
+            # would cost the reply.
+            logger.exception("sending a delta of %s failed", job.request_id)
 
     async def _relay_stream(self, job: ReplyJob, events: asyncio.Queue[StreamEvent]) -> None:
         coalescer = DeltaCoalescer(settings.SUPPORTBOT["COALESCE_MS"] / 1000)
         while True:
             wait = coalescer.due_in(time.monotonic())
             try:
-                event = await asyncio.wait_for(events.get(), wait) if wait else await events.get()
+                if wait is None:
+                    event = await events.get()
+                else:
+                    event = await asyncio.wait_for(events.get(), wait)
             except TimeoutError:
-                text = coalescer.flush(time.monotonic())
-                if text:
-                    await send_to_conversation(
-                        job.conversation, frames.bot_delta(job.reply_to_seq, text)
-                    )
+                await self._send_delta(job, coalescer.flush(time.monotonic()))
                 continue
             if event.done:
-                rest = coalescer.flush(time.monotonic())
-                if rest:
-                    await send_to_conversation(
-                        job.conversation, frames.bot_delta(job.reply_to_seq, rest)
-                    )
+                await self._send_delta(job, coalescer.flush(time.monotonic()))
                 await self._finish(job, event)
                 return
-            text = coalescer.push(event.text, time.monotonic())
-            if text:
-                await send_to_conversation(
-                    job.conversation, frames.bot_delta(job.reply_to_seq, text)
-                )
+            await self._send_delta(job, coalescer.push(event.text, time.monotonic()))
 
     async def _finish(self, job: ReplyJob, event: StreamEvent) -> None:
         outcome = ReplyOutcome(
@@ -157,10 +183,18 @@ class InProcessDispatcher:
         except Exception:
             logger.exception("storing the reply to message %s failed", job.reply_to_id)
             reply = None
-        if reply is not None:
-            await send_to_conversation(job.conversation, frames.bot_done(reply, job.reply_to_seq))
-        elif outcome.finish_reason != "abort":
-            await send_to_conversation(job.conversation, frames.bot_failed(job.reply_to_seq))
+        try:
+            if reply is not None:
+                frame = frames.bot_done(reply, job.reply_to_seq)
+                await send_to_conversation(job.conversation, frame)
+            elif outcome.finish_reason == "abort" and self._watchers.get(job.conversation):
+                # Abandoned, but the customer came back before the abort landed: answer anyway.
+                self._inflight.pop(job.request_id, None)
+                await self.dispatch(job)
+            elif outcome.finish_reason != "abort":
+                await send_to_conversation(job.conversation, frames.bot_failed(job.reply_to_seq))
+        except Exception:
+            logger.exception("finishing the reply to message %s failed", job.reply_to_id)
 
     # -- customers coming and going -----------------------------------------------------
 

@@ -196,6 +196,10 @@ def store_bot_reply(reply_to_id: int, outcome: ReplyOutcome) -> tuple[Message | 
     return reply, True
 
 
+def reply_exists(customer_message_id: int) -> bool:
+    return Message.objects.filter(reply_to_id=customer_message_id, role=Actor.BOT).exists()
+
+
 def record_dispatch_failure(message_id: int, reason: str) -> None:
     message = Message.objects.get(pk=message_id)
     ConversationEvent.objects.create(

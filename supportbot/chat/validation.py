@@ -59,15 +59,18 @@ def _parse_message(frame: dict, max_chars: int) -> SendMessage:
     text = frame["text"]
     if not isinstance(text, str):
         raise FrameError("invalid_field", "'text' must be a string.", client_id)
-    text = text.strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: JSON allows them, databases do not
+        raise FrameError("invalid_field", "'text' is not valid Unicode.", client_id) from None
+    # NUL and other C0 controls except tab/newline have no place in chat text.
+    text = "".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 32).strip()
     if not text:
         raise FrameError("empty_text", "The message is empty.", client_id)
     if len(text) > max_chars:
         raise FrameError(
             "text_too_long", f"Messages are limited to {max_chars} characters.", client_id
         )
-    # NUL and other C0 controls except tab/newline have no place in chat text.
-    text = "".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 32)
     return SendMessage(client_id=parsed_id, text=text)
 
 

@@ -75,6 +75,14 @@ BAD_FRAMES = [
         json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "text": "y" * 70000}),
         "frame_too_large",
     ),
+    (
+        json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "text": "\x00\x01 \x02"}),
+        "empty_text",
+    ),
+    (
+        json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "text": "\ud800"}),
+        "invalid_field",
+    ),
     (json.dumps({"type": "resume"}), "missing_field"),
     (json.dumps({"type": "resume", "after_seq": -1}), "invalid_field"),
     (json.dumps({"type": "resume", "after_seq": "3"}), "invalid_field"),
