@@ -110,3 +110,31 @@ async def test_chat_streams_over_a_real_redis_channel_layer(
     assert "".join(d["text"] for d in deltas2).strip() == done2["text"]
     await tab1.disconnect()
     await tab2.disconnect()
+
+
+async def test_two_tabs_resuming_at_once_get_one_reply_generated_once(
+    conversation_factory, connect
+):
+    from supportbot.chat.services import record_customer_message
+
+    conversation, token = await sync_to_async(conversation_factory)()
+    await sync_to_async(record_customer_message)(
+        conversation.pk, client_id=uuid.uuid4(), text="Do you ship to Norway?"
+    )
+    tab1, _ = await connect(conversation, token)
+    tab2, _ = await connect(conversation, token)
+    await asyncio.gather(
+        tab1.send_json_to({"type": "resume", "after_seq": 0}),
+        tab2.send_json_to({"type": "resume", "after_seq": 0}),
+    )
+    (deltas1, done1), (deltas2, done2) = await asyncio.gather(
+        receive_reply(tab1), receive_reply(tab2)
+    )
+    assert done1 == done2 and done1["seq"] == 2
+    # One generation: each tab saw exactly one stream, not two interleaved.
+    assert "".join(d["text"] for d in deltas1).strip() == done1["text"]
+    assert "".join(d["text"] for d in deltas2).strip() == done2["text"]
+    assert await sync_to_async(bot_replies)(conversation) == 1
+    assert await tab1.receive_nothing(timeout=0.5)
+    await tab1.disconnect()
+    await tab2.disconnect()
