@@ -10,7 +10,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from supportbot.chat import frames, services
-from supportbot.chat.dispatch import FRAME_EVENT, DispatchError, get_dispatcher
+from supportbot.chat.dispatch import DispatchError, get_dispatcher, send_to_conversation
 from supportbot.chat.models import Conversation, Message
 from supportbot.chat.prompts import build_reply_job
 from supportbot.chat.ratelimit import SlidingWindow
@@ -76,23 +76,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 frames.error("rate_limited", "Too many messages; wait a few seconds.", client_id)
             )
             return
-        if not await database_sync_to_async(self._conversation_is_open)():
+        try:
+            result = await database_sync_to_async(services.record_customer_message)(
+                self.conversation.pk, client_id=command.client_id, text=command.text
+            )
+        except services.ConversationClosed:
             await self.send_json(
                 frames.error("conversation_closed", "This conversation has ended.", client_id)
             )
             return
-        result = await database_sync_to_async(services.record_customer_message)(
-            self.conversation.pk, client_id=command.client_id, text=command.text
-        )
         await self.send_json(frames.ack(result.message))
         if result.created:
-            await self.channel_layer.group_send(
-                self.group,
-                {
-                    "type": FRAME_EVENT,
-                    "frame": frames.stored_message(result.message),
-                    "exclude": self.channel_name,
-                },
+            await send_to_conversation(
+                self.public_id, frames.stored_message(result.message), exclude=self.channel_name
             )
         if result.needs_reply:
             await self.start_reply(result.message)
@@ -127,7 +123,3 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if event.get("exclude") == self.channel_name:
             return
         await self.send_json(event["frame"])
-
-    def _conversation_is_open(self) -> bool:
-        self.conversation.refresh_from_db(fields=["state"])
-        return self.conversation.is_open

@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 LANGUAGE_SWITCH_CONFIDENCE = 0.6
 
 
+class ConversationClosed(Exception):
+    """The conversation is resolved and takes no more customer messages."""
+
+
 @dataclass(slots=True)
 class CustomerMessageResult:
     message: Message
@@ -73,7 +77,8 @@ def record_customer_message(
     """Store a customer message once per ``client_id`` and decide whether the bot answers.
 
     A resend of a stored ``client_id`` returns the stored row (``created=False``), so the
-    caller acknowledges it again without storing or answering twice.
+    caller acknowledges it again without storing or answering twice. Raises
+    ``ConversationClosed`` for a resolved conversation.
     """
     existing = Message.objects.filter(conversation_id=conversation_id, client_id=client_id).first()
     if existing is not None:
@@ -81,6 +86,9 @@ def record_customer_message(
     try:
         with transaction.atomic():
             conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+            # Checked on the locked row, so a resolve cannot slip in between check and insert.
+            if not conversation.is_open:
+                raise ConversationClosed(str(conversation.public_id))
             history = list(
                 conversation.messages.filter(role=Actor.CUSTOMER)
                 .exclude(language="")

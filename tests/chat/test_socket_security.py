@@ -143,3 +143,15 @@ async def test_more_than_ten_messages_in_ten_seconds_are_rate_limited(
     )()
     assert customer_rows == 10
     await ws.disconnect()
+
+
+async def test_a_resolved_conversation_takes_no_more_messages(conversation_factory, connect):
+    conversation, token = await sync_to_async(conversation_factory)()
+    await sync_to_async(conversation.transition)("resolved", actor="system", reason="test")
+    ws, _ = await connect(conversation, token)
+    client_id = await send_message(ws, "Hello again")
+    frame = await ws.receive_json_from(timeout=10)
+    assert frame["type"] == "error" and frame["code"] == "conversation_closed"
+    assert frame["client_id"] == client_id
+    assert await sync_to_async(message_count)(conversation) == 0
+    await ws.disconnect()
