@@ -70,7 +70,6 @@ def reference_completion(loaded, prompt: str, new_tokens: int) -> list[int]:
 def test_requests_joining_a_running_batch_get_the_same_tokens_as_alone(tiny_moe):
     """Padding, cache merging and row removal must not change what a request computes."""
     engine = make_engine(tiny_moe, max_new_tokens=12)
-    seen: dict[str, list[int]] = {}
     recorder = Recorder()
     for i, prompt in enumerate(PROMPTS):
         engine.submit(GenerationRequest(f"r{i}", prompt, max_new_tokens=8 + i), recorder)
@@ -79,8 +78,8 @@ def test_requests_joining_a_running_batch_get_the_same_tokens_as_alone(tiny_moe)
     for i, prompt in enumerate(PROMPTS):
         seq_tokens = recorder.done(f"r{i}").num_tokens
         assert seq_tokens == 8 + i
-        seen[f"r{i}"] = reference_completion(tiny_moe, prompt, 8 + i)
-        expected_text = tiny_moe.tokenizer.decode(seen[f"r{i}"], skip_special_tokens=True)
+        expected = reference_completion(tiny_moe, prompt, 8 + i)
+        expected_text = tiny_moe.tokenizer.decode(expected, skip_special_tokens=True)
         assert recorder.done(f"r{i}").text == expected_text.strip()
 
 
