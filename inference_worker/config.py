@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+QUANTIZATIONS = ("none", "int8", "nf4")
+
 
 @dataclass(slots=True)
 class SamplingDefaults:
@@ -36,6 +38,7 @@ class EngineConfig:
 
     model: str = "gemma"
     device: str = "cpu"
+    quantization: str = "none"  # none | int8 | nf4 (see inference_worker/quantization.py)
     max_batch_size: int = 16
     max_waiting: int = 256
     max_new_tokens: int = 128
@@ -55,5 +58,7 @@ class EngineConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.quantization not in QUANTIZATIONS:
+            raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {self.quantization!r}")
         if self.max_new_tokens >= self.max_context_tokens:
             raise ValueError("max_new_tokens must be smaller than max_context_tokens")
