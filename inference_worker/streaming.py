@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from inference_worker.sequence import StreamEvent
+
 
 class DeltaCoalescer:
     """Buffer deltas and release them at most every ``interval_s``.
@@ -40,3 +46,34 @@ class DeltaCoalescer:
         self._buffer.clear()
         self._last_release = now
         return text
+
+
+async def relay_events(
+    events: asyncio.Queue[StreamEvent],
+    send: Callable[[str], Awaitable[None]],
+    interval_s: float,
+) -> StreamEvent:
+    """Send an engine stream's text through ``send``, coalesced; return the final event.
+
+    ``send`` should not raise: a lost delta costs nothing (the final event carries the whole
+    text), while a dead relay would cost the reply.
+    """
+    coalescer = DeltaCoalescer(interval_s)
+    while True:
+        wait = coalescer.due_in(time.monotonic())
+        try:
+            event = await (events.get() if wait is None else asyncio.wait_for(events.get(), wait))
+        except TimeoutError:
+            text = coalescer.flush(time.monotonic())
+            if text:
+                await send(text)
+            continue
+        text = (
+            coalescer.flush(time.monotonic())
+            if event.done
+            else coalescer.push(event.text, time.monotonic())
+        )
+        if text:
+            await send(text)
+        if event.done:
+            return event

@@ -26,4 +26,4 @@ if os.environ.get("SUPPORTBOT_PRELOAD") == "1":
 
     from supportbot.chat.dispatch import get_dispatcher
 
-    threading.Thread(target=get_dispatcher().engine, name="model-preload", daemon=True).start()
+    threading.Thread(target=get_dispatcher().preload, name="model-preload", daemon=True).start()

@@ -152,6 +152,14 @@ SUPPORTBOT = {
     # A reply still generating when the customer's last socket closes is aborted after this.
     "ABANDON_GRACE_S": env_float("SUPPORTBOT_ABANDON_GRACE_S", 20.0),
     "HISTORY_TURNS": env_int("SUPPORTBOT_HISTORY_TURNS", 6, minimum=0),
+    # Who generates replies: "inprocess" (a thread of the web process; the embedded default)
+    # or "celery" (GPU workers behind the broker; needs REDIS_URL).
+    "ENGINE": env_str("SUPPORTBOT_ENGINE", "inprocess"),
+    # A reply job not acknowledged this long after delivery goes to another worker. Must
+    # exceed the longest queue wait plus generation, or a slow reply is generated twice.
+    "REDELIVERY_TIMEOUT_S": env_int("SUPPORTBOT_REDELIVERY_TIMEOUT_S", 300, minimum=2),
+    # After the broker refused a job, keep retrying this long while the customer waits.
+    "REDISPATCH_FOR_S": env_float("SUPPORTBOT_REDISPATCH_FOR_S", 300.0),
     "COMPANY_NAME": env_str("SUPPORTBOT_COMPANY", "Acme Shop"),
 }
 
@@ -162,3 +170,41 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+if SUPPORTBOT["ENGINE"] not in ("inprocess", "celery"):
+    raise ImproperlyConfigured("SUPPORTBOT_ENGINE must be 'inprocess' or 'celery'")
+if SUPPORTBOT["ENGINE"] == "celery" and not REDIS_URL:
+    raise ImproperlyConfigured(
+        "SUPPORTBOT_ENGINE=celery needs REDIS_URL: workers publish replies to the channel layer"
+    )
+
+# -- celery (production workers; see docs/workers.md) --------------------------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": SUPPORTBOT["REDELIVERY_TIMEOUT_S"],
+    # Sweep for jobs of lost workers often enough that redelivery follows the timeout closely.
+    "unacked_restore_interval": max(1, min(10, SUPPORTBOT["REDELIVERY_TIMEOUT_S"] // 4)),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that dies mid-reply must not lose the job: acknowledge after the reply is stored,
+# and hand the job to another worker if this one is lost.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = "variant.default"
+CELERY_TASK_ROUTES = ("supportbot.celery.route_by_variant",)
+# A customer is waiting: fail fast to a clear error instead of retrying for long.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False

@@ -13,113 +13,113 @@
       connecting: "Connecting…", reconnecting: "Reconnecting…", offline: "Offline — we'll send your message when you're back", online: "Online",
       typing: "Assistant is typing…", sending: "Sending…", welcome: "Hi! How can we help you today?", you: "You", bot: "Assistant", agent: "Agent",
       err_text_too_long: "This message is too long (4,000 characters at most).", err_rate_limited: "You're sending messages too fast. Please wait a moment.",
-      err_empty_text: "Please type a message first.", err_unavailable: "We couldn't reply right away, but your message is saved and we'll answer soon.",
+      err_empty_text: "Please type a message first.", err_unavailable: "We couldn't reply right away, but your message is saved and we'll answer soon.", err_busy: "Our assistant is very busy right now. Your message is saved; we'll answer as soon as we can, or a person can help.",
       err_conversation_closed: "This conversation has ended. Send a new message to start a new one.", err_generic: "Something went wrong. Please try again." },
     de: { title: "Kundensupport", open: "Chat öffnen", close: "Chat schließen", placeholder: "Nachricht eingeben…", send: "Senden",
       connecting: "Verbinde…", reconnecting: "Verbindung wird wiederhergestellt…", offline: "Offline – wir senden Ihre Nachricht, sobald Sie wieder online sind", online: "Online",
       typing: "Assistent schreibt…", sending: "Wird gesendet…", welcome: "Hallo! Wie können wir Ihnen helfen?", you: "Sie", bot: "Assistent", agent: "Mitarbeiter",
       err_text_too_long: "Diese Nachricht ist zu lang (höchstens 4.000 Zeichen).", err_rate_limited: "Sie senden zu schnell. Bitte warten Sie einen Moment.",
-      err_empty_text: "Bitte geben Sie zuerst eine Nachricht ein.", err_unavailable: "Wir konnten nicht sofort antworten, aber Ihre Nachricht ist gespeichert und wir melden uns bald.",
+      err_empty_text: "Bitte geben Sie zuerst eine Nachricht ein.", err_unavailable: "Wir konnten nicht sofort antworten, aber Ihre Nachricht ist gespeichert und wir melden uns bald.", err_busy: "Unser Assistent ist gerade stark ausgelastet. Ihre Nachricht ist gespeichert; wir antworten so bald wie möglich, oder ein Mitarbeiter hilft Ihnen.",
       err_conversation_closed: "Dieses Gespräch ist beendet. Senden Sie eine neue Nachricht, um ein neues zu beginnen.", err_generic: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut." },
     fr: { title: "Service client", open: "Ouvrir le chat", close: "Fermer le chat", placeholder: "Écrivez votre message…", send: "Envoyer",
       connecting: "Connexion…", reconnecting: "Reconnexion…", offline: "Hors ligne — nous enverrons votre message dès votre retour", online: "En ligne",
       typing: "L'assistant écrit…", sending: "Envoi…", welcome: "Bonjour ! Comment pouvons-nous vous aider ?", you: "Vous", bot: "Assistant", agent: "Conseiller",
       err_text_too_long: "Ce message est trop long (4 000 caractères maximum).", err_rate_limited: "Vous envoyez des messages trop vite. Veuillez patienter un instant.",
-      err_empty_text: "Veuillez d'abord écrire un message.", err_unavailable: "Nous n'avons pas pu répondre tout de suite, mais votre message est enregistré et nous vous répondrons bientôt.",
+      err_empty_text: "Veuillez d'abord écrire un message.", err_unavailable: "Nous n'avons pas pu répondre tout de suite, mais votre message est enregistré et nous vous répondrons bientôt.", err_busy: "Notre assistant est très sollicité en ce moment. Votre message est enregistré ; nous répondrons dès que possible, ou une personne peut vous aider.",
       err_conversation_closed: "Cette conversation est terminée. Envoyez un nouveau message pour en commencer une autre.", err_generic: "Une erreur s'est produite. Veuillez réessayer." },
     es: { title: "Atención al cliente", open: "Abrir chat", close: "Cerrar chat", placeholder: "Escribe tu mensaje…", send: "Enviar",
       connecting: "Conectando…", reconnecting: "Reconectando…", offline: "Sin conexión: enviaremos tu mensaje cuando vuelvas", online: "En línea",
       typing: "El asistente está escribiendo…", sending: "Enviando…", welcome: "¡Hola! ¿En qué podemos ayudarte?", you: "Tú", bot: "Asistente", agent: "Agente",
       err_text_too_long: "El mensaje es demasiado largo (máximo 4000 caracteres).", err_rate_limited: "Estás enviando mensajes demasiado rápido. Espera un momento.",
-      err_empty_text: "Escribe un mensaje primero.", err_unavailable: "No pudimos responder de inmediato, pero tu mensaje está guardado y te responderemos pronto.",
+      err_empty_text: "Escribe un mensaje primero.", err_unavailable: "No pudimos responder de inmediato, pero tu mensaje está guardado y te responderemos pronto.", err_busy: "Nuestro asistente está muy ocupado ahora. Tu mensaje está guardado; responderemos lo antes posible, o una persona puede ayudarte.",
       err_conversation_closed: "Esta conversación ha terminado. Envía un mensaje nuevo para empezar otra.", err_generic: "Algo salió mal. Inténtalo de nuevo." },
     pt: { title: "Atendimento ao cliente", open: "Abrir chat", close: "Fechar chat", placeholder: "Escreva sua mensagem…", send: "Enviar",
       connecting: "Conectando…", reconnecting: "Reconectando…", offline: "Sem conexão — enviaremos sua mensagem quando você voltar", online: "Online",
       typing: "O assistente está digitando…", sending: "Enviando…", welcome: "Olá! Como podemos ajudar?", you: "Você", bot: "Assistente", agent: "Atendente",
       err_text_too_long: "A mensagem é longa demais (no máximo 4.000 caracteres).", err_rate_limited: "Você está enviando mensagens rápido demais. Aguarde um momento.",
-      err_empty_text: "Escreva uma mensagem primeiro.", err_unavailable: "Não conseguimos responder agora, mas sua mensagem foi salva e responderemos em breve.",
+      err_empty_text: "Escreva uma mensagem primeiro.", err_unavailable: "Não conseguimos responder agora, mas sua mensagem foi salva e responderemos em breve.", err_busy: "Nosso assistente está muito ocupado agora. Sua mensagem foi salva; responderemos assim que possível, ou uma pessoa pode ajudar.",
       err_conversation_closed: "Esta conversa foi encerrada. Envie uma nova mensagem para iniciar outra.", err_generic: "Algo deu errado. Tente novamente." },
     it: { title: "Assistenza clienti", open: "Apri la chat", close: "Chiudi la chat", placeholder: "Scrivi il tuo messaggio…", send: "Invia",
       connecting: "Connessione…", reconnecting: "Riconnessione…", offline: "Offline: invieremo il tuo messaggio quando tornerai online", online: "Online",
       typing: "L'assistente sta scrivendo…", sending: "Invio…", welcome: "Ciao! Come possiamo aiutarti?", you: "Tu", bot: "Assistente", agent: "Operatore",
       err_text_too_long: "Il messaggio è troppo lungo (massimo 4.000 caratteri).", err_rate_limited: "Stai inviando messaggi troppo velocemente. Attendi un momento.",
-      err_empty_text: "Scrivi prima un messaggio.", err_unavailable: "Non siamo riusciti a rispondere subito, ma il tuo messaggio è salvato e ti risponderemo presto.",
+      err_empty_text: "Scrivi prima un messaggio.", err_unavailable: "Non siamo riusciti a rispondere subito, ma il tuo messaggio è salvato e ti risponderemo presto.", err_busy: "Il nostro assistente è molto occupato in questo momento. Il tuo messaggio è salvato; risponderemo appena possibile, oppure può aiutarti una persona.",
       err_conversation_closed: "Questa conversazione è terminata. Invia un nuovo messaggio per iniziarne un'altra.", err_generic: "Si è verificato un errore. Riprova." },
     nl: { title: "Klantenservice", open: "Chat openen", close: "Chat sluiten", placeholder: "Typ je bericht…", send: "Versturen",
       connecting: "Verbinden…", reconnecting: "Opnieuw verbinden…", offline: "Offline — we versturen je bericht zodra je weer online bent", online: "Online",
       typing: "Assistent is aan het typen…", sending: "Versturen…", welcome: "Hallo! Waarmee kunnen we je helpen?", you: "Jij", bot: "Assistent", agent: "Medewerker",
       err_text_too_long: "Dit bericht is te lang (maximaal 4.000 tekens).", err_rate_limited: "Je verstuurt te snel berichten. Wacht even.",
-      err_empty_text: "Typ eerst een bericht.", err_unavailable: "We konden niet direct antwoorden, maar je bericht is bewaard en we reageren snel.",
+      err_empty_text: "Typ eerst een bericht.", err_unavailable: "We konden niet direct antwoorden, maar je bericht is bewaard en we reageren snel.", err_busy: "Onze assistent is nu erg druk. Je bericht is bewaard; we antwoorden zo snel mogelijk, of een medewerker helpt je.",
       err_conversation_closed: "Dit gesprek is beëindigd. Stuur een nieuw bericht om een nieuw gesprek te starten.", err_generic: "Er ging iets mis. Probeer het opnieuw." },
     ru: { title: "Служба поддержки", open: "Открыть чат", close: "Закрыть чат", placeholder: "Введите сообщение…", send: "Отправить",
       connecting: "Подключение…", reconnecting: "Переподключение…", offline: "Нет сети — мы отправим сообщение, когда связь восстановится", online: "В сети",
       typing: "Ассистент печатает…", sending: "Отправка…", welcome: "Здравствуйте! Чем мы можем помочь?", you: "Вы", bot: "Ассистент", agent: "Оператор",
       err_text_too_long: "Сообщение слишком длинное (не более 4000 символов).", err_rate_limited: "Вы отправляете сообщения слишком часто. Подождите немного.",
-      err_empty_text: "Сначала введите сообщение.", err_unavailable: "Мы не смогли ответить сразу, но ваше сообщение сохранено, и мы скоро ответим.",
+      err_empty_text: "Сначала введите сообщение.", err_unavailable: "Мы не смогли ответить сразу, но ваше сообщение сохранено, и мы скоро ответим.", err_busy: "Наш ассистент сейчас очень загружен. Ваше сообщение сохранено; мы ответим как можно скорее, или вам поможет сотрудник.",
       err_conversation_closed: "Этот разговор завершён. Отправьте новое сообщение, чтобы начать новый.", err_generic: "Что-то пошло не так. Попробуйте ещё раз." },
     tr: { title: "Müşteri desteği", open: "Sohbeti aç", close: "Sohbeti kapat", placeholder: "Mesajınızı yazın…", send: "Gönder",
       connecting: "Bağlanıyor…", reconnecting: "Yeniden bağlanıyor…", offline: "Çevrimdışı — tekrar bağlandığınızda mesajınızı göndereceğiz", online: "Çevrimiçi",
       typing: "Asistan yazıyor…", sending: "Gönderiliyor…", welcome: "Merhaba! Size nasıl yardımcı olabiliriz?", you: "Siz", bot: "Asistan", agent: "Temsilci",
       err_text_too_long: "Bu mesaj çok uzun (en fazla 4.000 karakter).", err_rate_limited: "Çok hızlı mesaj gönderiyorsunuz. Lütfen biraz bekleyin.",
-      err_empty_text: "Lütfen önce bir mesaj yazın.", err_unavailable: "Hemen yanıt veremedik, ancak mesajınız kaydedildi ve kısa süre içinde yanıtlayacağız.",
+      err_empty_text: "Lütfen önce bir mesaj yazın.", err_unavailable: "Hemen yanıt veremedik, ancak mesajınız kaydedildi ve kısa süre içinde yanıtlayacağız.", err_busy: "Asistanımız şu anda çok yoğun. Mesajınız kaydedildi; en kısa sürede yanıtlayacağız ya da bir temsilci yardımcı olabilir.",
       err_conversation_closed: "Bu görüşme sona erdi. Yeni bir görüşme başlatmak için yeni bir mesaj gönderin.", err_generic: "Bir şeyler ters gitti. Lütfen tekrar deneyin." },
     zh: { title: "客户支持", open: "打开聊天", close: "关闭聊天", placeholder: "输入您的消息…", send: "发送",
       connecting: "正在连接…", reconnecting: "正在重新连接…", offline: "已离线——恢复连接后我们会发送您的消息", online: "在线",
       typing: "助手正在输入…", sending: "正在发送…", welcome: "您好！有什么可以帮您？", you: "您", bot: "助手", agent: "客服",
       err_text_too_long: "消息过长（最多 4000 个字符）。", err_rate_limited: "您发送消息太快了，请稍候。",
-      err_empty_text: "请先输入消息。", err_unavailable: "我们暂时无法立即回复，但您的消息已保存，我们会尽快答复。",
+      err_empty_text: "请先输入消息。", err_unavailable: "我们暂时无法立即回复，但您的消息已保存，我们会尽快答复。", err_busy: "我们的助手现在非常繁忙。您的消息已保存，我们会尽快答复，您也可以请人工客服帮助。",
       err_conversation_closed: "此对话已结束。发送新消息即可开始新的对话。", err_generic: "出了点问题，请重试。" },
     ja: { title: "カスタマーサポート", open: "チャットを開く", close: "チャットを閉じる", placeholder: "メッセージを入力…", send: "送信",
       connecting: "接続中…", reconnecting: "再接続中…", offline: "オフラインです。接続が回復したらメッセージを送信します", online: "オンライン",
       typing: "アシスタントが入力中…", sending: "送信中…", welcome: "こんにちは！ご用件をお聞かせください。", you: "あなた", bot: "アシスタント", agent: "担当者",
       err_text_too_long: "メッセージが長すぎます（最大 4,000 文字）。", err_rate_limited: "送信が速すぎます。少し待ってからお試しください。",
-      err_empty_text: "メッセージを入力してください。", err_unavailable: "すぐにお返事できませんでしたが、メッセージは保存されました。まもなくお返事します。",
+      err_empty_text: "メッセージを入力してください。", err_unavailable: "すぐにお返事できませんでしたが、メッセージは保存されました。まもなくお返事します。", err_busy: "ただいまアシスタントが大変混み合っています。メッセージは保存されました。できるだけ早くお返事するか、担当者がお手伝いします。",
       err_conversation_closed: "この会話は終了しました。新しいメッセージを送ると新しい会話が始まります。", err_generic: "問題が発生しました。もう一度お試しください。" },
     ko: { title: "고객 지원", open: "채팅 열기", close: "채팅 닫기", placeholder: "메시지를 입력하세요…", send: "보내기",
       connecting: "연결 중…", reconnecting: "다시 연결 중…", offline: "오프라인 — 다시 연결되면 메시지를 보내 드릴게요", online: "온라인",
       typing: "어시스턴트가 입력 중…", sending: "보내는 중…", welcome: "안녕하세요! 무엇을 도와드릴까요?", you: "나", bot: "어시스턴트", agent: "상담원",
       err_text_too_long: "메시지가 너무 깁니다(최대 4,000자).", err_rate_limited: "메시지를 너무 빨리 보내고 있습니다. 잠시 기다려 주세요.",
-      err_empty_text: "먼저 메시지를 입력하세요.", err_unavailable: "바로 답변하지 못했지만 메시지는 저장되었으며 곧 답변해 드리겠습니다.",
+      err_empty_text: "먼저 메시지를 입력하세요.", err_unavailable: "바로 답변하지 못했지만 메시지는 저장되었으며 곧 답변해 드리겠습니다.", err_busy: "지금 상담 도우미가 매우 바쁩니다. 메시지는 저장되었으며 최대한 빨리 답변드리거나 상담원이 도와드릴 수 있습니다.",
       err_conversation_closed: "이 대화는 종료되었습니다. 새 메시지를 보내면 새 대화가 시작됩니다.", err_generic: "문제가 발생했습니다. 다시 시도해 주세요." },
     hi: { title: "ग्राहक सहायता", open: "चैट खोलें", close: "चैट बंद करें", placeholder: "अपना संदेश लिखें…", send: "भेजें",
       connecting: "कनेक्ट हो रहा है…", reconnecting: "फिर से कनेक्ट हो रहा है…", offline: "ऑफ़लाइन — आपके वापस आने पर हम आपका संदेश भेज देंगे", online: "ऑनलाइन",
       typing: "सहायक लिख रहा है…", sending: "भेजा जा रहा है…", welcome: "नमस्ते! हम आपकी क्या मदद कर सकते हैं?", you: "आप", bot: "सहायक", agent: "एजेंट",
       err_text_too_long: "संदेश बहुत लंबा है (अधिकतम 4,000 अक्षर)।", err_rate_limited: "आप बहुत तेज़ी से संदेश भेज रहे हैं। कृपया थोड़ा रुकें।",
-      err_empty_text: "कृपया पहले कोई संदेश लिखें।", err_unavailable: "हम तुरंत जवाब नहीं दे सके, लेकिन आपका संदेश सहेज लिया गया है और हम जल्द ही जवाब देंगे।",
+      err_empty_text: "कृपया पहले कोई संदेश लिखें।", err_unavailable: "हम तुरंत जवाब नहीं दे सके, लेकिन आपका संदेश सहेज लिया गया है और हम जल्द ही जवाब देंगे।", err_busy: "हमारा सहायक अभी बहुत व्यस्त है। आपका संदेश सहेज लिया गया है; हम जल्द से जल्द जवाब देंगे, या कोई व्यक्ति मदद कर सकता है।",
       err_conversation_closed: "यह बातचीत समाप्त हो गई है। नई बातचीत शुरू करने के लिए नया संदेश भेजें।", err_generic: "कुछ गलत हो गया। कृपया फिर से कोशिश करें।" },
     vi: { title: "Hỗ trợ khách hàng", open: "Mở trò chuyện", close: "Đóng trò chuyện", placeholder: "Nhập tin nhắn…", send: "Gửi",
       connecting: "Đang kết nối…", reconnecting: "Đang kết nối lại…", offline: "Mất kết nối — chúng tôi sẽ gửi tin nhắn khi bạn trực tuyến trở lại", online: "Trực tuyến",
       typing: "Trợ lý đang nhập…", sending: "Đang gửi…", welcome: "Xin chào! Chúng tôi có thể giúp gì cho bạn?", you: "Bạn", bot: "Trợ lý", agent: "Nhân viên",
       err_text_too_long: "Tin nhắn quá dài (tối đa 4.000 ký tự).", err_rate_limited: "Bạn gửi tin nhắn quá nhanh. Vui lòng đợi một chút.",
-      err_empty_text: "Vui lòng nhập tin nhắn trước.", err_unavailable: "Chúng tôi chưa thể trả lời ngay, nhưng tin nhắn của bạn đã được lưu và chúng tôi sẽ sớm phản hồi.",
+      err_empty_text: "Vui lòng nhập tin nhắn trước.", err_unavailable: "Chúng tôi chưa thể trả lời ngay, nhưng tin nhắn của bạn đã được lưu và chúng tôi sẽ sớm phản hồi.", err_busy: "Trợ lý của chúng tôi hiện đang rất bận. Tin nhắn của bạn đã được lưu; chúng tôi sẽ trả lời sớm nhất có thể, hoặc nhân viên có thể hỗ trợ bạn.",
       err_conversation_closed: "Cuộc trò chuyện này đã kết thúc. Hãy gửi tin nhắn mới để bắt đầu cuộc trò chuyện khác.", err_generic: "Đã xảy ra lỗi. Vui lòng thử lại." },
     th: { title: "ฝ่ายบริการลูกค้า", open: "เปิดแชท", close: "ปิดแชท", placeholder: "พิมพ์ข้อความของคุณ…", send: "ส่ง",
       connecting: "กำลังเชื่อมต่อ…", reconnecting: "กำลังเชื่อมต่อใหม่…", offline: "ออฟไลน์ — เราจะส่งข้อความของคุณเมื่อคุณกลับมาออนไลน์", online: "ออนไลน์",
       typing: "ผู้ช่วยกำลังพิมพ์…", sending: "กำลังส่ง…", welcome: "สวัสดี! มีอะไรให้เราช่วยไหม", you: "คุณ", bot: "ผู้ช่วย", agent: "เจ้าหน้าที่",
       err_text_too_long: "ข้อความยาวเกินไป (สูงสุด 4,000 ตัวอักษร)", err_rate_limited: "คุณส่งข้อความเร็วเกินไป โปรดรอสักครู่",
-      err_empty_text: "โปรดพิมพ์ข้อความก่อน", err_unavailable: "เรายังตอบกลับทันทีไม่ได้ แต่ข้อความของคุณถูกบันทึกไว้แล้ว และเราจะตอบกลับเร็ว ๆ นี้",
+      err_empty_text: "โปรดพิมพ์ข้อความก่อน", err_unavailable: "เรายังตอบกลับทันทีไม่ได้ แต่ข้อความของคุณถูกบันทึกไว้แล้ว และเราจะตอบกลับเร็ว ๆ นี้", err_busy: "ขณะนี้ผู้ช่วยของเรามีผู้ใช้งานจำนวนมาก ข้อความของคุณถูกบันทึกแล้ว เราจะตอบโดยเร็วที่สุด หรือเจ้าหน้าที่สามารถช่วยคุณได้",
       err_conversation_closed: "การสนทนานี้สิ้นสุดแล้ว ส่งข้อความใหม่เพื่อเริ่มการสนทนาใหม่", err_generic: "เกิดข้อผิดพลาด โปรดลองอีกครั้ง" },
     ar: { title: "خدمة العملاء", open: "فتح المحادثة", close: "إغلاق المحادثة", placeholder: "اكتب رسالتك…", send: "إرسال",
       connecting: "جارٍ الاتصال…", reconnecting: "جارٍ إعادة الاتصال…", offline: "غير متصل — سنرسل رسالتك عند عودتك", online: "متصل",
       typing: "المساعد يكتب…", sending: "جارٍ الإرسال…", welcome: "مرحبًا! كيف يمكننا مساعدتك؟", you: "أنت", bot: "المساعد", agent: "الموظف",
       err_text_too_long: "الرسالة طويلة جدًا (4000 حرف كحد أقصى).", err_rate_limited: "أنت ترسل الرسائل بسرعة كبيرة. يرجى الانتظار قليلًا.",
-      err_empty_text: "يرجى كتابة رسالة أولًا.", err_unavailable: "لم نتمكن من الرد فورًا، لكن رسالتك محفوظة وسنرد عليك قريبًا.",
+      err_empty_text: "يرجى كتابة رسالة أولًا.", err_unavailable: "لم نتمكن من الرد فورًا، لكن رسالتك محفوظة وسنرد عليك قريبًا.", err_busy: "مساعدنا مشغول جدًا الآن. تم حفظ رسالتك؛ سنرد في أقرب وقت ممكن، أو يمكن لأحد الموظفين مساعدتك.",
       err_conversation_closed: "انتهت هذه المحادثة. أرسل رسالة جديدة لبدء محادثة أخرى.", err_generic: "حدث خطأ ما. يرجى المحاولة مرة أخرى." },
     he: { title: "שירות לקוחות", open: "פתיחת הצ'אט", close: "סגירת הצ'אט", placeholder: "כתבו הודעה…", send: "שליחה",
       connecting: "מתחבר…", reconnecting: "מתחבר מחדש…", offline: "אין חיבור — נשלח את ההודעה כשתחזרו", online: "מחובר",
       typing: "העוזר מקליד…", sending: "שולח…", welcome: "שלום! איך נוכל לעזור?", you: "אתם", bot: "העוזר", agent: "נציג",
       err_text_too_long: "ההודעה ארוכה מדי (עד 4,000 תווים).", err_rate_limited: "אתם שולחים הודעות מהר מדי. אנא המתינו רגע.",
-      err_empty_text: "נא לכתוב הודעה קודם.", err_unavailable: "לא הצלחנו להשיב מיד, אבל ההודעה נשמרה ונשיב בקרוב.",
+      err_empty_text: "נא לכתוב הודעה קודם.", err_unavailable: "לא הצלחנו להשיב מיד, אבל ההודעה נשמרה ונשיב בקרוב.", err_busy: "העוזר שלנו עמוס מאוד כרגע. ההודעה שלך נשמרה; נשיב בהקדם האפשרי, או שנציג יוכל לעזור.",
       err_conversation_closed: "השיחה הסתיימה. שלחו הודעה חדשה כדי להתחיל שיחה חדשה.", err_generic: "משהו השתבש. נא לנסות שוב." },
     fa: { title: "پشتیبانی مشتریان", open: "باز کردن گفتگو", close: "بستن گفتگو", placeholder: "پیام خود را بنویسید…", send: "ارسال",
       connecting: "در حال اتصال…", reconnecting: "در حال اتصال دوباره…", offline: "آفلاین — وقتی برگردید پیام شما را می‌فرستیم", online: "آنلاین",
       typing: "دستیار در حال نوشتن است…", sending: "در حال ارسال…", welcome: "سلام! چطور می‌توانیم کمکتان کنیم؟", you: "شما", bot: "دستیار", agent: "کارشناس",
       err_text_too_long: "پیام خیلی طولانی است (حداکثر ۴۰۰۰ نویسه).", err_rate_limited: "پیام‌ها را خیلی سریع می‌فرستید. لطفاً کمی صبر کنید.",
-      err_empty_text: "لطفاً ابتدا پیامی بنویسید.", err_unavailable: "نتوانستیم فوراً پاسخ دهیم، اما پیام شما ذخیره شد و به‌زودی پاسخ می‌دهیم.",
+      err_empty_text: "لطفاً ابتدا پیامی بنویسید.", err_unavailable: "نتوانستیم فوراً پاسخ دهیم، اما پیام شما ذخیره شد و به‌زودی پاسخ می‌دهیم.", err_busy: "دستیار ما اکنون بسیار مشغول است. پیام شما ذخیره شد؛ در اولین فرصت پاسخ می‌دهیم، یا یکی از همکاران می‌تواند کمک کند.",
       err_conversation_closed: "این گفتگو به پایان رسیده است. برای شروع گفتگوی جدید، پیام تازه‌ای بفرستید.", err_generic: "مشکلی پیش آمد. لطفاً دوباره تلاش کنید." },
   };
   const RTL_LANGUAGES = new Set(["ar", "he", "fa"]);
-  const ERROR_KEYS = new Set(["text_too_long", "rate_limited", "empty_text", "unavailable", "conversation_closed"]);
+  const ERROR_KEYS = new Set(["text_too_long", "rate_limited", "empty_text", "unavailable", "busy", "conversation_closed"]);
   const MAX_CHARS = 4000; // protocol limit, counted in code points like the server does
   const TYPING_TIMEOUT_MS = 45000; // an escalated conversation gets no bot reply: stop the dots eventually
   const CONNECT_TIMEOUT_MS = 15000;
@@ -696,6 +696,7 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
       case "ack": return onAck(frame);
       case "bot.delta": return onDelta(frame);
       case "bot.done": return onDone(frame);
+      case "bot.restart": return onRestart(frame);
       case "message": return onMessage(frame);
       case "resume.done":
         state.replaying = false;
@@ -741,6 +742,16 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     followBottom();
   }
 
+  // The worker generating this reply was lost and another one starts over: drop the partial text.
+  function onRestart(frame) {
+    if (!Number.isInteger(frame.reply_to)) return;
+    const msg = replyByReplyTo.get(frame.reply_to);
+    if (!msg || msg.state === "done") return;
+    setMessageState(msg, "streaming");
+    setText(msg, "");
+    renderBusy();
+  }
+
   function onDone(frame) {
     if (!Number.isInteger(frame.reply_to)) return;
     const msg = replyFor(frame.reply_to, frame.seq);
@@ -777,7 +788,7 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     const key = errorKey(frame.code);
     const msg = typeof frame.client_id === "string" ? byClientId.get(frame.client_id) : null;
     if (typeof frame.client_id === "string") removeFromOutbox(frame.client_id); // refused or stored: resending would not help
-    if (frame.code === "unavailable") {
+    if (frame.code === "unavailable" || frame.code === "busy") {
       // The message is stored and will be answered later: not a failure, just no reply right now.
       if (msg && msg.state === "sending") setMessageState(msg, "sent");
       if (msg && msg.seq) stopAwaiting(msg.seq);

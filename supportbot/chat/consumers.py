@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from urllib.parse import parse_qs
 
@@ -9,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from inference_worker.jobs import ReplyJob
 from supportbot.chat import frames, services
 from supportbot.chat.dispatch import DispatchError, get_dispatcher, send_to_conversation
 from supportbot.chat.models import Conversation, Message
@@ -25,6 +27,7 @@ CLOSE_FORBIDDEN = 4403
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     conversation: Conversation
     group: str
+    redispatch: asyncio.Task | None = None
 
     async def connect(self) -> None:
         public_id = self.scope["url_route"]["kwargs"]["conversation"]
@@ -46,6 +49,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         get_dispatcher().customer_joined(self.public_id)
 
     async def disconnect(self, code: int) -> None:
+        if self.redispatch is not None:
+            self.redispatch.cancel()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             get_dispatcher().customer_left(self.public_id)
@@ -87,9 +92,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json(frames.ack(result.message))
         if result.created:
-            await send_to_conversation(
-                self.public_id, frames.stored_message(result.message), exclude=self.channel_name
-            )
+            try:
+                await send_to_conversation(
+                    self.public_id, frames.stored_message(result.message), exclude=self.channel_name
+                )
+            except Exception:
+                # Other tabs catch up on resume; the sender's reply must not wait on them.
+                logger.warning("could not echo message %s to other tabs", result.message.seq)
         if result.needs_reply:
             await self.start_reply(result.message)
 
@@ -106,10 +115,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         pending = await database_sync_to_async(services.unanswered_customer_message)(
             self.conversation.pk
         )
-        if pending is not None and not get_dispatcher().is_generating(
-            f"{self.public_id}:{pending.seq}"
-        ):
-            await self.start_reply(pending)
+        if pending is not None:
+            await self.start_reply(pending)  # a no-op if it is already queued or generating
 
     async def start_reply(self, message: Message) -> None:
         job = await database_sync_to_async(build_reply_job)(message)
@@ -117,7 +124,35 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await get_dispatcher().dispatch(job)
         except DispatchError as exc:
             await database_sync_to_async(services.record_dispatch_failure)(message.pk, exc.code)
-            await self.send_json(frames.error("unavailable", exc.detail, str(message.client_id)))
+            await self.send_json(frames.error(exc.code, exc.detail, str(message.client_id)))
+            if exc.code == "unavailable" and self.redispatch is None:
+                self.redispatch = asyncio.create_task(self.redispatch_until_queued(job))
+
+    async def redispatch_until_queued(self, job: ReplyJob) -> None:
+        """Keep trying to queue a refused job while the customer waits (the broker may be
+        restarting); a reconnecting customer's resume covers the rest."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settings.SUPPORTBOT["REDISPATCH_FOR_S"]
+        delay = 0.5
+        try:
+            while loop.time() < deadline:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                try:
+                    # A restarted Redis forgot the group; join it again or deltas miss us.
+                    await self.channel_layer.group_add(self.group, self.channel_name)
+                    await get_dispatcher().dispatch(job)
+                except DispatchError as exc:
+                    if exc.code != "unavailable":
+                        return
+                    continue
+                except Exception:
+                    logger.info("redispatch of %s failed; retrying", job.request_id)
+                    continue
+                logger.info("queued %s after the broker came back", job.request_id)
+                return
+        finally:
+            self.redispatch = None
 
     async def conversation_frame(self, event: dict) -> None:
         if event.get("exclude") == self.channel_name:

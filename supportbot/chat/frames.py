@@ -59,6 +59,11 @@ def bot_failed(reply_to_seq: int) -> dict[str, Any]:
     }
 
 
+def bot_restart(reply_to_seq: int) -> dict[str, Any]:
+    """The worker generating this reply was lost; the text so far is void, a new one follows."""
+    return {"type": "bot.restart", "reply_to": reply_to_seq}
+
+
 def stored_message(message: Message) -> dict[str, Any]:
     """A stored message as replayed on resume; bot replies replay as ``bot.done``."""
     if message.role == Actor.BOT:

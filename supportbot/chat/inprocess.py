@@ -1,8 +1,8 @@
-"""Getting a reply generated: the in-process engine for the embedded default.
+"""The embedded default's dispatcher: the engine on a thread of the web process.
 
-The dispatcher hands a ``ReplyJob`` to an engine, relays the engine's stream to the
-conversation's channel-layer group (coalesced), and stores the finished reply once. The
-Celery dispatcher (production) has the same shape with the engine in a worker process.
+It hands a ``ReplyJob`` to the engine, relays the engine's stream to the conversation's
+channel-layer group (coalesced), and stores the finished reply once. In production the
+same steps run in a Celery worker (``inference_worker.serving``).
 """
 
 from __future__ import annotations
@@ -10,37 +10,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 
 from inference_worker.config import EngineConfig
 from inference_worker.engine import Engine, QueueFull
 from inference_worker.jobs import ReplyJob
+from inference_worker.metrics import EngineMetrics
 from inference_worker.prompting import render_prompt
 from inference_worker.sequence import GenerationRequest, StreamEvent
-from inference_worker.streaming import DeltaCoalescer
+from inference_worker.streaming import relay_events
 from supportbot.chat import frames
+from supportbot.chat.dispatch import DispatchError, send_to_conversation
 from supportbot.chat.services import ReplyOutcome, reply_exists, store_bot_reply
 
 logger = logging.getLogger(__name__)
-
-FRAME_EVENT = "conversation.frame"
-
-
-class DispatchError(Exception):
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
-async def send_to_conversation(conversation: str, frame: dict, exclude: str | None = None) -> None:
-    await get_channel_layer().group_send(
-        frames.group_name(conversation), {"type": FRAME_EVENT, "frame": frame, "exclude": exclude}
-    )
 
 
 class InProcessDispatcher:
@@ -53,6 +38,7 @@ class InProcessDispatcher:
         self._starting: set[str] = set()
         self._watchers: dict[str, int] = {}
         self._abandon_timers: dict[str, asyncio.TimerHandle] = {}
+        self.metrics: EngineMetrics | None = None
 
     # -- engine ------------------------------------------------------------------------
 
@@ -70,8 +56,12 @@ class InProcessDispatcher:
                 )
                 engine = Engine.from_config(config)
                 engine.start()
+                self.metrics = EngineMetrics(variant="default", worker="web", stats=engine.stats)
                 self._engine = engine
             return self._engine
+
+    def preload(self) -> None:
+        self.engine()
 
     def shutdown(self) -> None:
         with self._engine_lock:
@@ -81,7 +71,7 @@ class InProcessDispatcher:
 
     # -- jobs --------------------------------------------------------------------------
 
-    def is_generating(self, request_id: str) -> bool:
+    def _is_generating(self, request_id: str) -> bool:
         return request_id in self._inflight or request_id in self._starting
 
     async def dispatch(self, job: ReplyJob) -> None:
@@ -90,7 +80,7 @@ class InProcessDispatcher:
         Idempotent per reply: a job already starting, generating or answered is ignored
         (two tabs resuming at once find the same unanswered message).
         """
-        if self.is_generating(job.request_id):
+        if self._is_generating(job.request_id):
             return
         # Reserved before the first await, so a concurrent dispatch of the same job returns.
         self._starting.add(job.request_id)
@@ -125,7 +115,7 @@ class InProcessDispatcher:
             loop.call_soon_threadsafe(events.put_nowait, event)
 
         try:
-            engine.submit(request, relay)
+            engine.submit(request, self.metrics.observe(relay) if self.metrics else relay)
         except QueueFull as exc:
             raise DispatchError("busy", "The assistant is busy.") from exc
         task = loop.create_task(self._relay_stream(job, events))
@@ -149,33 +139,14 @@ class InProcessDispatcher:
             logger.exception("sending a delta of %s failed", job.request_id)
 
     async def _relay_stream(self, job: ReplyJob, events: asyncio.Queue[StreamEvent]) -> None:
-        coalescer = DeltaCoalescer(settings.SUPPORTBOT["COALESCE_MS"] / 1000)
-        while True:
-            wait = coalescer.due_in(time.monotonic())
-            try:
-                if wait is None:
-                    event = await events.get()
-                else:
-                    event = await asyncio.wait_for(events.get(), wait)
-            except TimeoutError:
-                await self._send_delta(job, coalescer.flush(time.monotonic()))
-                continue
-            if event.done:
-                await self._send_delta(job, coalescer.flush(time.monotonic()))
-                await self._finish(job, event)
-                return
-            await self._send_delta(job, coalescer.push(event.text, time.monotonic()))
+        async def send(text: str) -> None:
+            await self._send_delta(job, text)
+
+        interval = settings.SUPPORTBOT["COALESCE_MS"] / 1000
+        await self._finish(job, await relay_events(events, send, interval))
 
     async def _finish(self, job: ReplyJob, event: StreamEvent) -> None:
-        outcome = ReplyOutcome(
-            text=event.text,
-            finish_reason=str(event.finish_reason or "error"),
-            token_count=event.num_tokens,
-            queued_at=job.queued_at,
-            started_at=event.scheduled_at,
-            first_token_at=event.first_token_at,
-            completed_at=event.finished_at,
-        )
+        outcome = ReplyOutcome.from_stream(event, queued_at=job.queued_at, worker="web")
         try:
             reply, _created = await database_sync_to_async(store_bot_reply)(
                 job.reply_to_id, outcome
@@ -221,15 +192,3 @@ class InProcessDispatcher:
             if request_id.startswith(f"{conversation}:"):
                 logger.info("customer left; aborting %s", request_id)
                 engine.abort(request_id)
-
-
-_dispatcher: InProcessDispatcher | None = None
-_dispatcher_lock = threading.Lock()
-
-
-def get_dispatcher() -> InProcessDispatcher:
-    global _dispatcher
-    with _dispatcher_lock:
-        if _dispatcher is None:
-            _dispatcher = InProcessDispatcher()
-        return _dispatcher

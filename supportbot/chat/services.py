@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from inference_worker.sequence import StreamEvent
 from supportbot.chat.language import detect_language, normalize_locale
 from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, hash_token
 from supportbot.experiments.models import ModelVariant
@@ -142,6 +143,34 @@ class ReplyOutcome:
     started_at: float | None
     first_token_at: float | None
     completed_at: float | None
+    engine_submitted_at: float | None = None
+    worker: str = ""
+
+    @classmethod
+    def from_stream(cls, event: StreamEvent, *, queued_at: float, worker: str) -> ReplyOutcome:
+        """The outcome of an engine's final event; ``queued_at`` is when the web asked."""
+        return cls(
+            text=event.text,
+            finish_reason=str(event.finish_reason or "error"),
+            token_count=event.num_tokens,
+            queued_at=queued_at,
+            started_at=event.scheduled_at,
+            first_token_at=event.first_token_at,
+            completed_at=event.finished_at,
+            engine_submitted_at=event.submitted_at or None,
+            worker=worker,
+        )
+
+    def event_data(self) -> dict:
+        data: dict = {"finish_reason": self.finish_reason, "tokens": self.token_count}
+        if self.worker:
+            data["worker"] = self.worker
+        if self.engine_submitted_at and self.first_token_at:
+            # TTFT inside the engine, so stack overhead can be told apart from model time.
+            data["engine_ttft_ms"] = round(
+                (self.first_token_at - self.engine_submitted_at) * 1000, 2
+            )
+        return data
 
 
 def _aware(ts: float | None) -> datetime | None:
@@ -166,6 +195,7 @@ def store_bot_reply(reply_to_id: int, outcome: ReplyOutcome) -> tuple[Message | 
             actor=Actor.BOT,
             reason=outcome.finish_reason or "empty",
             message=customer_message,
+            data=outcome.event_data(),
         )
         return None, False
     try:
@@ -197,7 +227,7 @@ def store_bot_reply(reply_to_id: int, outcome: ReplyOutcome) -> tuple[Message | 
                 actor=Actor.BOT,
                 message=reply,
                 created_at=completed,
-                data={"finish_reason": outcome.finish_reason, "tokens": outcome.token_count},
+                data=outcome.event_data(),
             )
     except IntegrityError:
         return Message.objects.get(reply_to_id=reply_to_id, role=Actor.BOT), False

@@ -1,0 +1,167 @@
+"""Serving reply jobs in a worker process: one engine, one publishing loop, many job threads.
+
+A Celery task thread calls ``WorkerRuntime.serve(job)`` and blocks until the reply is
+stored, so the worker's concurrency is the engine's batch width. Deltas travel from the
+engine thread to one asyncio loop owned by the runtime, which coalesces and publishes
+them; everything that touches the web app's database or channel layer goes through a
+``ReplySink``, the one narrow door to Django (``supportbot.chat.worker_adapter``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import enum
+import logging
+import threading
+from typing import Any, Protocol
+
+from inference_worker.engine import Engine, QueueFull
+from inference_worker.jobs import ReplyJob
+from inference_worker.metrics import EngineMetrics
+from inference_worker.prompting import render_prompt
+from inference_worker.sequence import GenerationRequest, StreamEvent
+from inference_worker.streaming import relay_events
+
+logger = logging.getLogger(__name__)
+
+Frame = dict[str, Any]
+
+
+class EngineBusy(Exception):
+    """The engine's waiting queue is full; the job should be retried shortly."""
+
+
+class ServeResult(enum.StrEnum):
+    REPLIED = "replied"  # generated and stored now
+    FAILED = "failed"  # generated nothing usable; the customer was told
+    ALREADY_ANSWERED = "already_answered"  # a redelivery of a job whose reply is stored
+    JOINED = "joined"  # a redelivery of a job this worker was still generating
+
+
+class ReplySink(Protocol):
+    """What a worker needs from the web app, and nothing more."""
+
+    def stored_reply_frame(self, job: ReplyJob) -> Frame | None:
+        """The final frame of the job's reply if one is already stored, else None."""
+
+    def store_reply(self, job: ReplyJob, event: StreamEvent, *, worker: str) -> Frame:
+        """Store the finished generation once (keyed by the message it answers); return the
+        frame that tells the customer (the reply, or that it failed)."""
+
+    def delta_frame(self, job: ReplyJob, text: str) -> Frame: ...
+
+    def restart_frame(self, job: ReplyJob) -> Frame: ...
+
+    async def publish(self, conversation: str, frame: Frame) -> None:
+        """Send a frame to every socket of the conversation (best effort)."""
+
+
+class WorkerRuntime:
+    def __init__(
+        self,
+        engine: Engine,
+        sink: ReplySink,
+        *,
+        worker: str,
+        variant: str,
+        coalesce_s: float = 0.03,
+        job_timeout_s: float = 600.0,
+    ) -> None:
+        self.engine = engine
+        self.sink = sink
+        self.worker = worker
+        self.coalesce_s = coalesce_s
+        self.job_timeout_s = job_timeout_s
+        self.metrics = EngineMetrics(variant=variant, worker=worker, stats=engine.stats)
+        self._inflight: dict[str, concurrent.futures.Future[None]] = {}
+        self._inflight_lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._loop_thread = threading.Thread(
+            target=self._loop.run_forever, name="supportbot-publisher", daemon=True
+        )
+        self._loop_thread.start()
+
+    def close(self) -> None:
+        self.engine.stop()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._loop_thread.join(timeout=5)
+
+    # -- serving -----------------------------------------------------------------------
+
+    def serve(self, job: ReplyJob, *, redelivered: bool = False) -> ServeResult:
+        """Generate, stream and store the reply to ``job``; idempotent per job.
+
+        Raises ``EngineBusy`` when the engine cannot take the job now.
+        """
+        frame = self.sink.stored_reply_frame(job)
+        if frame is not None:
+            # Stored before a crash but maybe never announced: announce it (again).
+            self._publish(job.conversation, frame)
+            return ServeResult.ALREADY_ANSWERED
+        with self._inflight_lock:
+            running = self._inflight.get(job.request_id)
+            if running is None:
+                mine: concurrent.futures.Future[None] = concurrent.futures.Future()
+                self._inflight[job.request_id] = mine
+        if running is not None:
+            # The broker gave us our own unfinished job again (visibility timeout passed).
+            running.result(timeout=self.job_timeout_s)
+            return ServeResult.JOINED
+        try:
+            if redelivered:
+                self.metrics.redelivered.inc()
+                logger.info("job %s redelivered; generating it again", job.request_id)
+                self._publish(job.conversation, self.sink.restart_frame(job))
+            event = self._generate(job)
+            frame = self.sink.store_reply(job, event, worker=self.worker)
+            self._publish(job.conversation, frame)
+            return ServeResult.REPLIED if frame.get("seq") is not None else ServeResult.FAILED
+        finally:
+            with self._inflight_lock:
+                del self._inflight[job.request_id]
+            mine.set_result(None)
+
+    def _generate(self, job: ReplyJob) -> StreamEvent:
+        prompt = render_prompt(self.engine.tokenizer, job.prompt, instruct=self.engine.is_instruct)
+        request = GenerationRequest(
+            request_id=job.request_id,
+            prompt=prompt.text,
+            max_new_tokens=job.max_new_tokens,
+            stop_strings=prompt.stop_strings,
+        )
+        events: asyncio.Queue[StreamEvent] = asyncio.Queue()
+
+        def to_loop(event: StreamEvent) -> None:  # engine thread
+            self._loop.call_soon_threadsafe(events.put_nowait, event)
+
+        try:
+            self.engine.submit(request, self.metrics.observe(to_loop))
+        except QueueFull as exc:
+            raise EngineBusy(str(exc)) from exc
+
+        async def send(text: str) -> None:
+            await self._publish_quietly(job.conversation, self.sink.delta_frame(job, text))
+
+        relay = asyncio.run_coroutine_threadsafe(
+            relay_events(events, send, self.coalesce_s), self._loop
+        )
+        try:
+            return relay.result(timeout=self.job_timeout_s)
+        except concurrent.futures.TimeoutError:
+            self.engine.abort(request.request_id)
+            raise
+
+    # -- publishing --------------------------------------------------------------------
+
+    async def _publish_quietly(self, conversation: str, frame: Frame) -> None:
+        try:
+            await self.sink.publish(conversation, frame)
+        except Exception:
+            logger.exception("publishing to conversation %s failed", conversation)
+
+    def _publish(self, conversation: str, frame: Frame) -> None:
+        future = asyncio.run_coroutine_threadsafe(
+            self._publish_quietly(conversation, frame), self._loop
+        )
+        future.result(timeout=30)

@@ -1,0 +1,57 @@
+"""The Celery application: Redis broker, reply tasks routed to their variant's queue.
+
+A production worker serves one model variant:
+
+    celery -A supportbot worker -Q variant.default -P threads -c 32 -n gpu0@%h
+
+``-P threads -c N`` makes N task threads share one engine (one model, one decode loop) in
+the worker process, so the concurrency is the batch width. See docs/workers.md.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Celery, signals
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportbot.settings")
+
+REPLY_TASK = "supportbot.generate_reply"
+QUEUE_PREFIX = "variant."
+
+app = Celery("supportbot")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def variant_queue(variant: str) -> str:
+    """The queue whose workers serve ``variant``."""
+    return f"{QUEUE_PREFIX}{variant}"
+
+
+def route_by_variant(name: str, args: Any, kwargs: Any, options: Any, task=None, **kw) -> Any:
+    if name == REPLY_TASK and args:
+        return {"queue": variant_queue(args[0]["variant"])}
+    return None
+
+
+@signals.worker_init.connect
+def _start_engine(sender, **kwargs) -> None:
+    """Load the variant's model before the worker takes its first job."""
+    from supportbot.chat import worker_adapter
+
+    queues = sorted(sender.app.amqp.queues.consume_from)
+    worker_adapter.configure_worker(
+        queues=queues,
+        hostname=sender.hostname,
+        concurrency=int(sender.concurrency),
+        pool=getattr(sender.pool_cls, "__module__", str(sender.pool_cls)),
+    )
+
+
+@signals.worker_shutdown.connect
+def _stop_engine(**kwargs) -> None:
+    from supportbot.chat import worker_adapter
+
+    worker_adapter.shutdown_worker()

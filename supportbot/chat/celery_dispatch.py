@@ -1,0 +1,83 @@
+"""Production dispatcher: reply jobs go to the variant's Celery queue, workers answer.
+
+The worker streams deltas straight to the conversation's channel-layer group and stores
+the reply itself, so the web process only queues the job. Per reply it keeps a marker in
+the cache ("queued or generating") so two tabs resuming at once queue it once; the worker
+clears it when the reply is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.cache import cache
+
+from inference_worker.jobs import ReplyJob
+from supportbot.celery import app, variant_queue
+from supportbot.chat.dispatch import DispatchError
+from supportbot.chat.services import reply_exists
+from supportbot.chat.worker_adapter import job_marker_key
+
+logger = logging.getLogger(__name__)
+
+
+def queue_depth(queue: str) -> int:
+    """Jobs waiting in the broker for ``queue`` (not yet taken by a worker)."""
+    with app.connection_for_write() as connection:
+        return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+
+
+class CeleryDispatcher:
+    def preload(self) -> None:
+        """Nothing to load here: the model lives in the workers."""
+
+    def shutdown(self) -> None:
+        """Nothing to stop: queued jobs belong to the broker."""
+
+    def customer_joined(self, conversation: str) -> None:
+        """Generations are not aborted in workers (a finished reply waits for the customer)."""
+
+    def customer_left(self, conversation: str) -> None:
+        """See ``customer_joined``."""
+
+    async def dispatch(self, job: ReplyJob) -> None:
+        await sync_to_async(self._enqueue, thread_sensitive=False)(job)
+
+    def _enqueue(self, job: ReplyJob) -> None:
+        if reply_exists(job.reply_to_id):
+            return
+        options = settings.SUPPORTBOT
+        marker = job_marker_key(job.request_id)
+        queue = variant_queue(job.variant)
+        try:
+            if not cache.add(marker, queue, timeout=options["REDELIVERY_TIMEOUT_S"] + 60):
+                return  # already queued or generating
+        except Exception as exc:
+            logger.exception("cannot reach the cache to queue %s", job.request_id)
+            raise DispatchError("unavailable", "The assistant is not reachable.") from exc
+        try:
+            depth = queue_depth(queue)
+            if depth >= options["MAX_WAITING"]:
+                logger.warning(
+                    "queue %s has %d jobs waiting; refusing %s", queue, depth, job.request_id
+                )
+                raise DispatchError("busy", "The assistant is busy.")
+            from supportbot.chat.tasks import generate_reply
+
+            generate_reply.apply_async((job.to_dict(),), queue=queue, retry=True)
+        except DispatchError:
+            self._forget(marker)
+            raise
+        except Exception as exc:
+            logger.exception("cannot queue %s on %s", job.request_id, queue)
+            self._forget(marker)
+            raise DispatchError("unavailable", "The assistant is not reachable.") from exc
+
+    @staticmethod
+    def _forget(marker: str) -> None:
+        try:
+            cache.delete(marker)
+        except Exception:
+            logger.warning("could not clear %s; it expires on its own", marker)
