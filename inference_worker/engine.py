@@ -69,7 +69,7 @@ class Engine:
     def from_config(cls, config: EngineConfig) -> Engine:
         from inference_worker.loader import load_model
 
-        loaded = load_model(config.model, device=config.device)
+        loaded = load_model(config.model, device=config.device, quantization=config.quantization)
         runner = ModelRunner(loaded.model, loaded.tokenizer, config.sampling, seed=config.seed)
         return cls(runner, config, set(loaded.eos_token_ids), is_instruct=loaded.is_instruct)
 

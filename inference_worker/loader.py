@@ -9,6 +9,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from filelock import FileLock
@@ -20,7 +21,11 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
+from inference_worker.config import QUANTIZATIONS
 from inference_worker.tiny_models import build_tiny_qwen3_moe, check_tokenizer, is_complete
+
+if TYPE_CHECKING:
+    from inference_worker.quantization import QuantizationReport
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +52,7 @@ class LoadedModel:
     is_instruct: bool
     eos_token_ids: tuple[int, ...]
     is_moe: bool
+    quantization: QuantizationReport | None = None  # None when loaded unquantized
 
 
 def model_cache_dir() -> Path:
@@ -76,9 +82,19 @@ def resolve_model_path(spec: str) -> str:
 
 
 def load_model(
-    spec: str = "gemma", *, device: str = "cpu", dtype: torch.dtype | None = None
+    spec: str = "gemma",
+    *,
+    device: str = "cpu",
+    dtype: torch.dtype | None = None,
+    quantization: str = "none",
 ) -> LoadedModel:
-    """Load `spec` in eval mode on `device`; float32 on CPU and bfloat16 on CUDA by default."""
+    """Load `spec` in eval mode on `device`; float32 on CPU and bfloat16 on CUDA by default.
+
+    ``quantization`` ("none", "int8", "nf4") is applied after loading, Linears and MoE experts
+    alike (see inference_worker/quantization.py); the modules move to `device` one at a time.
+    """
+    if quantization not in QUANTIZATIONS:
+        raise ModelLoadError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
     started = time.perf_counter()
     source = resolve_model_path(spec)
     if dtype is None:
@@ -99,7 +115,14 @@ def load_model(
     if tokenizer.pad_token is None:
         # Batched decoding left-pads; any id works since padded positions are masked out.
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
-    model.to(device)
+    report = None
+    if quantization == "none":
+        model.to(device)
+    else:
+        # Imported here so unquantized loads work without bitsandbytes' import cost.
+        from inference_worker.quantization import quantize_model
+
+        report = quantize_model(model, quantization, device=device)
     model.eval()
     loaded = LoadedModel(
         name=spec,
@@ -108,11 +131,12 @@ def load_model(
         is_instruct=_is_instruct(spec, source, tokenizer),
         eos_token_ids=_eos_token_ids(model, tokenizer),
         is_moe=_is_moe(model.config),
+        quantization=report,
     )
     logger.info(
-        "loaded %s from %s in %.1fs (instruct=%s, moe=%s, eos=%s, %s on %s)",
+        "loaded %s from %s in %.1fs (instruct=%s, moe=%s, eos=%s, %s on %s, quantization %s)",
         spec, source, time.perf_counter() - started, loaded.is_instruct, loaded.is_moe,
-        loaded.eos_token_ids, dtype, device,
+        loaded.eos_token_ids, dtype, device, quantization,
     )  # fmt: skip
     return loaded
 
