@@ -14,3 +14,8 @@ os.environ.setdefault("SUPPORTBOT_MAX_NEW_TOKENS", "24")
 os.environ.setdefault("SUPPORTBOT_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var"))
 
 from supportbot.settings import *  # noqa: F403
+
+# Celery workers started by the tests are separate processes: they must find the test
+# database in a file, not in this process's memory.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(VAR_DIR, "test-db.sqlite3")}  # noqa: F405

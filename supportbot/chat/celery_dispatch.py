@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from amqp.exceptions import ChannelError
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
@@ -26,7 +27,11 @@ logger = logging.getLogger(__name__)
 def queue_depth(queue: str) -> int:
     """Jobs waiting in the broker for ``queue`` (not yet taken by a worker)."""
     with app.connection_for_write() as connection:
-        return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+        try:
+            declared = connection.default_channel.queue_declare(queue=queue, passive=True)
+        except ChannelError:
+            return 0  # the Redis transport reports an empty queue as missing
+        return declared.message_count
 
 
 class CeleryDispatcher:

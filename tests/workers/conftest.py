@@ -1,0 +1,206 @@
+"""A real broker and real Celery worker processes for the worker tests.
+
+Each test gets workers it starts itself (``stack.start_worker``), all talking to a private
+``redis-server`` on a free port, so stopping or flushing it never touches the machine's.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from supportbot.channel_layers import redis_channel_layer
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER_READY_S = 120
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A throwaway redis-server (no persistence) that tests may stop and start again."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is required in CI (apt-get install redis-server)")
+        pytest.skip("the worker tests start their own redis-server, which is not installed")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def database_url() -> str:
+    """The test database as a URL a worker process can open (after the test DB exists)."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    if params["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{Path(params['NAME']).resolve()}"
+    user = params.get("USER") or ""
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    host = params.get("HOST") or "127.0.0.1"
+    port = f":{params['PORT']}" if params.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{params['NAME']}"
+
+
+@dataclass
+class Worker:
+    name: str
+    queue: str
+    process: subprocess.Popen
+    log: Path
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no ack, no cleanup, as when a GPU machine dies."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@dataclass
+class WorkerStack:
+    redis: RedisServer
+    tmp: Path
+    redelivery_timeout_s: int = 4
+    broker_url: str = ""
+    workers: list[Worker] = field(default_factory=list)
+
+    def start_worker(self, variant: str, *, name: str | None = None, concurrency: int = 4):
+        name = name or f"{variant}-{len(self.workers)}"
+        queue = f"variant.{variant}"
+        log = self.tmp / f"worker-{name}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DEBUG": "1",
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": self.redis.url(),
+            "CELERY_BROKER_URL": self.broker_url,
+            "SUPPORTBOT_ENGINE": "celery",
+            "SUPPORTBOT_MODEL": "tiny-moe",
+            "SUPPORTBOT_REDELIVERY_TIMEOUT_S": str(self.redelivery_timeout_s),
+            "SUPPORTBOT_WORKER_METRICS_INTERVAL_S": "0.5",
+        }
+        command = [
+            sys.executable, "-m", "celery", "-A", "supportbot", "worker", "-Q", queue,
+            "-P", "threads", "-c", str(concurrency), "-n", f"{name}@test", "-l", "info",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
+            )
+        worker = Worker(f"{name}@test", queue, process, log)
+        self.workers.append(worker)
+        deadline = time.monotonic() + WORKER_READY_S
+        while time.monotonic() < deadline:
+            if " ready." in worker.output():
+                return worker
+            if process.poll() is not None:
+                raise RuntimeError(f"worker {name} exited:\n{worker.output()[-4000:]}")
+            time.sleep(0.1)
+        worker.kill()
+        raise RuntimeError(f"worker {name} not ready in {WORKER_READY_S}s:\n{worker.output()}")
+
+    def stop_all(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at ``url``, dropping pooled connections."""
+    from kombu import pools
+
+    from supportbot.celery import app
+
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+    pools.reset()  # kombu keeps producer pools per connection in a process-wide registry
+
+
+@pytest.fixture
+def worker_stack(redis_server, settings, transactional_db, tmp_path):
+    """The web side of this process switched to Celery mode, and a way to start workers."""
+    import redis
+
+    from supportbot.chat.dispatch import reset_dispatcher
+
+    redis.Redis.from_url(redis_server.url()).flushall()
+    # The workers use the deployment's layer settings; the server is private and flushed.
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(redis_server.url())}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_server.url(),
+        }
+    }
+    settings.SUPPORTBOT = {**settings.SUPPORTBOT, "ENGINE": "celery"}
+    stack = WorkerStack(redis_server, tmp_path, broker_url=redis_server.url(1))
+    use_broker(stack.broker_url)
+    reset_dispatcher()
+    yield stack
+    stack.stop_all()
+    reset_dispatcher()
+    from django.conf import settings as live
+
+    use_broker(live.CELERY_BROKER_URL)
