@@ -20,7 +20,7 @@ from inference_worker.engine import Engine, QueueFull
 from inference_worker.jobs import ReplyJob
 from inference_worker.metrics import EngineMetrics
 from inference_worker.prompting import render_prompt
-from inference_worker.sequence import GenerationRequest, StreamEvent
+from inference_worker.sequence import FinishReason, GenerationRequest, StreamEvent
 from inference_worker.streaming import relay_events
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,15 @@ class WorkerRuntime:
                 self.metrics.redelivered.inc()
                 logger.info("job %s redelivered; generating it again", job.request_id)
                 self._publish(job.conversation, self.sink.restart_frame(job))
-            event = self._generate(job)
+            try:
+                event = self._generate(job)
+            except EngineBusy:
+                raise
+            except Exception:
+                # Tell the customer and leave the question unanswered (their next resume
+                # asks again) rather than acknowledge a job that produced nothing.
+                logger.exception("generating %s failed", job.request_id)
+                event = StreamEvent(job.request_id, "", done=True, finish_reason=FinishReason.ERROR)
             frame = self.sink.store_reply(job, event, worker=self.worker)
             self._publish(job.conversation, frame)
             return ServeResult.REPLIED if frame.get("seq") is not None else ServeResult.FAILED

@@ -158,6 +158,8 @@ SUPPORTBOT = {
     # A reply job not acknowledged this long after delivery goes to another worker. Must
     # exceed the longest queue wait plus generation, or a slow reply is generated twice.
     "REDELIVERY_TIMEOUT_S": env_int("SUPPORTBOT_REDELIVERY_TIMEOUT_S", 300, minimum=2),
+    # A generation still running after this is abandoned as stuck (and reported failed).
+    "GENERATION_TIMEOUT_S": env_float("SUPPORTBOT_GENERATION_TIMEOUT_S", 600.0),
     # After the broker refused a job, keep retrying this long while the customer waits.
     "REDISPATCH_FOR_S": env_float("SUPPORTBOT_REDISPATCH_FOR_S", 300.0),
     "COMPANY_NAME": env_str("SUPPORTBOT_COMPANY", "Acme Shop"),

@@ -133,7 +133,7 @@ def runtime() -> WorkerRuntime:
                 worker=str(_worker.get("hostname", "worker")),
                 variant=variant,
                 coalesce_s=settings.SUPPORTBOT["COALESCE_MS"] / 1000,
-                job_timeout_s=settings.SUPPORTBOT["REDELIVERY_TIMEOUT_S"],
+                job_timeout_s=settings.SUPPORTBOT["GENERATION_TIMEOUT_S"],
             )
             logger.info(
                 "worker %s serves variant %s (%s, %s) with batch width %d",

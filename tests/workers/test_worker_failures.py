@@ -1,0 +1,122 @@
+"""What a customer sees when workers die, the broker goes away, or the queue is full."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+
+from supportbot.chat.models import Actor, ConversationEvent, Message
+from tests.chat.helpers import receive_reply, receive_until, send_message
+from tests.workers.conftest import RedisServer, use_broker
+from tests.workers.test_worker_replies import open_chat, replied_event
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def bot_replies(conversation) -> list[Message]:
+    return list(Message.objects.filter(conversation=conversation, role=Actor.BOT))
+
+
+async def test_a_worker_killed_mid_reply_costs_a_restart_not_the_reply(
+    worker_stack, conversation_factory, connect, settings
+):
+    # Long enough that the kill lands mid-reply, short enough to finish within the
+    # redelivery timeout (else the broker would hand the job out again, by design).
+    settings.SUPPORTBOT = {**settings.SUPPORTBOT, "MAX_NEW_TOKENS": 160}
+    worker_stack.redelivery_timeout_s = 8
+    first = await database_sync_to_async(worker_stack.start_worker)("kill", name="first")
+    conversation, ws = await open_chat(conversation_factory, connect, "kill")
+
+    await send_message(ws, "My parcel never arrived, what now?")
+    await receive_until(ws, "bot.delta", timeout=60)
+    await database_sync_to_async(first.kill)()
+    second = await database_sync_to_async(worker_stack.start_worker)("kill", name="second")
+
+    frames = await receive_until(ws, "bot.done", timeout=90)
+    types = [f["type"] for f in frames]
+    assert "bot.restart" in types, types
+    restart_at = types.index("bot.restart")
+    done = frames[-1]
+    # What streams after the restart is the whole reply, from its first token.
+    after = "".join(f["text"] for f in frames[restart_at:] if f["type"] == "bot.delta")
+    assert after.strip() == done["text"] and done["seq"] is not None
+
+    replies = await database_sync_to_async(bot_replies)(conversation)
+    assert [r.seq for r in replies] == [done["seq"]]
+    event = await database_sync_to_async(replied_event)(replies[0])
+    assert event.data["worker"] == second.name
+    await ws.disconnect()
+
+
+async def test_broker_down_at_dispatch_keeps_the_message_and_answers_when_it_is_back(
+    worker_stack, conversation_factory, connect, tmp_path
+):
+    # The broker is its own Redis here, so stopping it leaves the channel layer up.
+    broker = RedisServer(tmp_path)
+    broker.start()
+    try:
+        worker_stack.broker_url = broker.url()
+        use_broker(broker.url())
+        await database_sync_to_async(worker_stack.start_worker)("outage")
+        conversation, ws = await open_chat(conversation_factory, connect, "outage")
+        broker.stop()
+
+        client_id = await send_message(ws, "Do you ship to Norway?")
+        frames = await receive_until(ws, "error", timeout=30)
+        ack, error = frames[0], frames[-1]
+        assert ack["type"] == "ack" and ack["client_id"] == client_id
+        assert error["code"] == "unavailable" and error["client_id"] == client_id
+        stored = await database_sync_to_async(Message.objects.get)(
+            conversation=conversation, client_id=client_id
+        )
+        assert stored.text == "Do you ship to Norway?"
+        failures = await database_sync_to_async(
+            lambda: list(
+                ConversationEvent.objects.filter(
+                    conversation=conversation, kind=ConversationEvent.Kind.DISPATCH_FAILED
+                ).values_list("reason", flat=True)
+            )
+        )()
+        assert failures == ["unavailable"]
+
+        broker.start()  # same port, empty: the job was never queued, the web queues it now
+        _deltas, done = await receive_reply(ws, timeout=90)
+        assert done["seq"] is not None
+        replies = await database_sync_to_async(bot_replies)(conversation)
+        assert [r.reply_to_id for r in replies] == [stored.pk]
+        await ws.disconnect()
+    finally:
+        broker.stop()
+
+
+async def test_a_full_queue_refuses_with_busy_and_loses_nothing(
+    worker_stack, conversation_factory, connect, settings
+):
+    settings.SUPPORTBOT = {**settings.SUPPORTBOT, "MAX_WAITING": 2}
+    chats = [await open_chat(conversation_factory, connect, "crowded") for _ in range(3)]
+    # No worker serves the queue yet: two jobs wait, the third is over the bound.
+    for _conversation, ws in chats[:2]:
+        await send_message(ws, "Is the blue jacket in stock?")
+        assert (await receive_until(ws, "ack"))[-1]["type"] == "ack"
+    await asyncio.sleep(0.2)
+    _conversation, third = chats[2]
+    client_id = await send_message(third, "Is the red jacket in stock?")
+    frames = await receive_until(third, "error", timeout=30)
+    assert frames[0]["type"] == "ack"
+    assert frames[-1]["code"] == "busy" and frames[-1]["client_id"] == client_id
+
+    await database_sync_to_async(worker_stack.start_worker)("crowded")
+    for conversation, ws in chats[:2]:
+        _deltas, done = await receive_reply(ws, timeout=90)
+        assert [r.seq for r in await database_sync_to_async(bot_replies)(conversation)] == [
+            done["seq"]
+        ]
+    # The refused question is stored and answered when its customer comes back.
+    conversation, _ = chats[2]
+    await third.send_json_to({"type": "resume", "after_seq": 0})
+    _deltas, done = await receive_reply(third, timeout=90)
+    assert done["seq"] is not None
+    for _conversation, ws in chats:
+        await ws.disconnect()
