@@ -148,7 +148,8 @@ def quantize_model(
         if kind == "experts":
             reason = unsupported_reason(module)
             if reason is not None:
-                logger.warning("experts %s (%s) left unquantized: %s", name, type(module), reason)
+                kind_name = type(module).__name__
+                logger.warning("experts %s (%s) left unquantized: %s", name, kind_name, reason)
                 report.kept_dense.append(name)
             elif experts_mode != "none":
                 new = QuantizedExperts.from_experts(module, experts_mode, device)
@@ -221,7 +222,14 @@ def quantized_linear(linear: nn.Linear, mode: str, device: torch.device) -> nn.M
             device="meta",  # weights come from ``linear``; allocate nothing twice
         )
         weight = linear.weight.detach().to(device=device, dtype=compute_dtype)
-        new.weight = bnb.nn.Params4bit(weight, requires_grad=False, quant_type="nf4")
+        new.weight = bnb.nn.Params4bit(
+            weight,
+            requires_grad=False,
+            compress_statistics=True,
+            quant_type="nf4",
+            quant_storage=torch.uint8,
+            module=new,  # bitsandbytes recovers a lost quant_state from the module
+        )
     elif mode == "int8":
         cast_logger = logging.getLogger("bitsandbytes.autograd._functions")
         if _CAST_NOTICE not in cast_logger.filters:
