@@ -14,6 +14,7 @@ import concurrent.futures
 import enum
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from inference_worker.engine import Engine, QueueFull
@@ -76,13 +77,19 @@ class WorkerRuntime:
         self.metrics = EngineMetrics(variant=variant, worker=worker, stats=engine.stats)
         self._inflight: dict[str, concurrent.futures.Future[None]] = {}
         self._inflight_lock = threading.Lock()
+        self._close_callbacks: list[Callable[[], None]] = []
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
             target=self._loop.run_forever, name="supportbot-publisher", daemon=True
         )
         self._loop_thread.start()
 
+    def on_close(self, callback: Callable[[], None]) -> None:
+        self._close_callbacks.append(callback)
+
     def close(self) -> None:
+        for callback in self._close_callbacks:
+            callback()
         self.engine.stop()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._loop_thread.join(timeout=5)

@@ -160,6 +160,10 @@ SUPPORTBOT = {
     "REDELIVERY_TIMEOUT_S": env_int("SUPPORTBOT_REDELIVERY_TIMEOUT_S", 300, minimum=2),
     # A generation still running after this is abandoned as stuck (and reported failed).
     "GENERATION_TIMEOUT_S": env_float("SUPPORTBOT_GENERATION_TIMEOUT_S", 600.0),
+    # Bearer token for /metrics; without one, only loopback callers may scrape.
+    "METRICS_TOKEN": env_str("SUPPORTBOT_METRICS_TOKEN", ""),
+    # How often a worker publishes its engine metrics for /metrics to relay.
+    "WORKER_METRICS_INTERVAL_S": env_float("SUPPORTBOT_WORKER_METRICS_INTERVAL_S", 5.0),
     # After the broker refused a job, keep retrying this long while the customer waits.
     "REDISPATCH_FOR_S": env_float("SUPPORTBOT_REDISPATCH_FOR_S", 300.0),
     "COMPANY_NAME": env_str("SUPPORTBOT_COMPANY", "Acme Shop"),

@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import path
 
 from supportbot.chat import views
+from supportbot.ops import views as ops_views
 
 urlpatterns = [
     path("", views.demo, name="demo"),
     path("api/conversations", views.create_conversation, name="create-conversation"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", ops_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
 ]

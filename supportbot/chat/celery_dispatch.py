@@ -20,6 +20,7 @@ from supportbot.celery import app, variant_queue
 from supportbot.chat.dispatch import DispatchError
 from supportbot.chat.services import reply_exists
 from supportbot.chat.worker_adapter import job_marker_key
+from supportbot.ops.metrics import dispatches
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class CeleryDispatcher:
                 return  # already queued or generating
         except Exception as exc:
             logger.exception("cannot reach the cache to queue %s", job.request_id)
+            dispatches.labels(outcome="unavailable").inc()
             raise DispatchError("unavailable", "The assistant is not reachable.") from exc
         try:
             depth = queue_depth(queue)
@@ -72,11 +74,14 @@ class CeleryDispatcher:
             from supportbot.chat.tasks import generate_reply
 
             generate_reply.apply_async((job.to_dict(),), queue=queue, retry=True)
-        except DispatchError:
+            dispatches.labels(outcome="queued").inc()
+        except DispatchError as exc:
+            dispatches.labels(outcome=exc.code).inc()
             self._forget(marker)
             raise
         except Exception as exc:
             logger.exception("cannot queue %s on %s", job.request_id, queue)
+            dispatches.labels(outcome="unavailable").inc()
             self._forget(marker)
             raise DispatchError("unavailable", "The assistant is not reachable.") from exc
 

@@ -24,6 +24,7 @@ from inference_worker.streaming import relay_events
 from supportbot.chat import frames
 from supportbot.chat.dispatch import DispatchError, send_to_conversation
 from supportbot.chat.services import ReplyOutcome, reply_exists, store_bot_reply
+from supportbot.ops.metrics import dispatches
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class InProcessDispatcher:
             )
         except Exception as exc:
             logger.exception("cannot prepare the reply to message %s", job.reply_to_id)
+            dispatches.labels(outcome="unavailable").inc()
             raise DispatchError("unavailable", "The assistant is not available.") from exc
         request = GenerationRequest(
             request_id=job.request_id,
@@ -117,7 +119,9 @@ class InProcessDispatcher:
         try:
             engine.submit(request, self.metrics.observe(relay) if self.metrics else relay)
         except QueueFull as exc:
+            dispatches.labels(outcome="busy").inc()
             raise DispatchError("busy", "The assistant is busy.") from exc
+        dispatches.labels(outcome="queued").inc()
         task = loop.create_task(self._relay_stream(job, events))
         self._inflight[job.request_id] = (task, engine)
 

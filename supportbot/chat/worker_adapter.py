@@ -135,11 +135,35 @@ def runtime() -> WorkerRuntime:
                 coalesce_s=settings.SUPPORTBOT["COALESCE_MS"] / 1000,
                 job_timeout_s=settings.SUPPORTBOT["GENERATION_TIMEOUT_S"],
             )
+            _start_metrics_publisher(_runtime)
             logger.info(
                 "worker %s serves variant %s (%s, %s) with batch width %d",
                 _runtime.worker, variant, config.model, config.quantization, width,
             )  # fmt: skip
         return _runtime
+
+
+def _start_metrics_publisher(runtime: WorkerRuntime) -> None:
+    """Publish this worker's metrics to Redis every few seconds for the web's /metrics."""
+    from prometheus_client import generate_latest
+
+    from supportbot.ops.metrics import publish_worker_metrics, redis_client
+
+    interval = settings.SUPPORTBOT["WORKER_METRICS_INTERVAL_S"]
+    stop = threading.Event()
+    runtime.on_close(stop.set)
+
+    def publish_forever() -> None:
+        client = redis_client()
+        while not stop.wait(interval):
+            try:
+                publish_worker_metrics(
+                    runtime.worker, generate_latest(runtime.metrics.registry), client
+                )
+            except Exception:
+                logger.warning("cannot publish worker metrics", exc_info=True)
+
+    threading.Thread(target=publish_forever, name="metrics-publisher", daemon=True).start()
 
 
 def shutdown_worker() -> None:

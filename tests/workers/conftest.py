@@ -194,6 +194,7 @@ def worker_stack(redis_server, settings, transactional_db, tmp_path):
             "LOCATION": redis_server.url(),
         }
     }
+    settings.REDIS_URL = redis_server.url()  # where /metrics finds the workers' figures
     settings.SUPPORTBOT = {**settings.SUPPORTBOT, "ENGINE": "celery"}
     stack = WorkerStack(redis_server, tmp_path, broker_url=redis_server.url(1))
     use_broker(stack.broker_url)

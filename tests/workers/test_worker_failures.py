@@ -9,8 +9,9 @@ from channels.db import database_sync_to_async
 
 from supportbot.chat.models import Actor, ConversationEvent, Message
 from tests.chat.helpers import receive_reply, receive_until, send_message
+from tests.ops.test_metrics import scrape, value
 from tests.workers.conftest import RedisServer, use_broker
-from tests.workers.test_worker_replies import open_chat, replied_event
+from tests.workers.test_worker_replies import metric_when, open_chat, replied_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +21,7 @@ def bot_replies(conversation) -> list[Message]:
 
 
 async def test_a_worker_killed_mid_reply_costs_a_restart_not_the_reply(
-    worker_stack, conversation_factory, connect, settings
+    worker_stack, conversation_factory, connect, settings, client
 ):
     # Long enough that the kill lands mid-reply, short enough to finish within the
     # redelivery timeout (else the broker would hand the job out again, by design).
@@ -48,6 +49,8 @@ async def test_a_worker_killed_mid_reply_costs_a_restart_not_the_reply(
     event = await database_sync_to_async(replied_event)(replies[0])
     assert event.data["worker"] == second.name
     await ws.disconnect()
+    redelivered = "supportbot_worker_redelivered_requests_total"
+    assert await metric_when(client, redelivered, lambda v: v == 1, worker=second.name) == 1
 
 
 async def test_broker_down_at_dispatch_keeps_the_message_and_answers_when_it_is_back(
@@ -92,7 +95,7 @@ async def test_broker_down_at_dispatch_keeps_the_message_and_answers_when_it_is_
 
 
 async def test_a_full_queue_refuses_with_busy_and_loses_nothing(
-    worker_stack, conversation_factory, connect, settings
+    worker_stack, conversation_factory, connect, settings, client
 ):
     settings.SUPPORTBOT = {**settings.SUPPORTBOT, "MAX_WAITING": 2}
     chats = [await open_chat(conversation_factory, connect, "crowded") for _ in range(3)]
@@ -106,6 +109,9 @@ async def test_a_full_queue_refuses_with_busy_and_loses_nothing(
     frames = await receive_until(third, "error", timeout=30)
     assert frames[0]["type"] == "ack"
     assert frames[-1]["code"] == "busy" and frames[-1]["client_id"] == client_id
+    text = await database_sync_to_async(scrape)(client)
+    assert value(text, "supportbot_queue_depth", variant="crowded") == 2
+    assert value(text, "supportbot_dispatches_total", outcome="busy") >= 1
 
     await database_sync_to_async(worker_stack.start_worker)("crowded")
     for conversation, ws in chats[:2]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 from channels.db import database_sync_to_async
 
 from supportbot.chat.models import Actor, ConversationEvent, Message
 from supportbot.experiments.models import ModelVariant
 from tests.chat.helpers import receive_reply, receive_until, send_message
+from tests.ops.test_metrics import scrape, value
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,6 +21,16 @@ def on_variant(conversation, name: str):
     conversation.variant = variant
     conversation.save(update_fields=["variant"])
     return conversation
+
+
+async def metric_when(client, name: str, predicate, timeout: float = 15, **labels) -> float:
+    """Scrape /metrics until ``name`` (summed over ``labels``) satisfies ``predicate``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = value(await database_sync_to_async(scrape)(client), name, **labels)
+        if predicate(found) or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.3)
 
 
 def replied_event(reply: Message) -> ConversationEvent:
@@ -31,7 +45,9 @@ async def open_chat(conversation_factory, connect, variant: str):
     return conversation, ws
 
 
-async def test_a_chat_is_answered_by_the_worker(worker_stack, conversation_factory, connect):
+async def test_a_chat_is_answered_by_the_worker(
+    worker_stack, conversation_factory, connect, client
+):
     worker = await database_sync_to_async(worker_stack.start_worker)("alpha")
     conversation, ws = await open_chat(conversation_factory, connect, "alpha")
 
@@ -50,6 +66,17 @@ async def test_a_chat_is_answered_by_the_worker(worker_stack, conversation_facto
     assert event.data["worker"] == worker.name
     assert event.data["engine_ttft_ms"] > 0
     await ws.disconnect()
+
+    # The worker's engine metrics reach the web's /metrics through Redis.
+    tokens = "supportbot_engine_generated_tokens_total"
+    generated = await metric_when(client, tokens, lambda v: v >= len(deltas), worker=worker.name)
+    assert generated >= len(deltas)
+    ttft = "supportbot_engine_ttft_seconds_count"
+    assert await metric_when(client, ttft, lambda v: v == 1, worker=worker.name) == 1
+    text = await database_sync_to_async(scrape)(client)
+    assert value(text, "supportbot_queue_depth", variant="alpha") == 0
+    assert value(text, "supportbot_workers") == 1
+    assert value(text, "supportbot_dispatches_total", outcome="queued") >= 1
 
 
 async def test_two_variants_are_answered_by_their_own_workers(

@@ -1,0 +1,123 @@
+"""Operator metrics at ``/metrics`` in Prometheus text format.
+
+One scrape target for the whole deployment: the web process reports the broker's queue
+depth per variant and its dispatch outcomes, and relays the engine metrics that every
+worker publishes to Redis (``publish_worker_metrics``); in the embedded default it reports
+its own engine's. A worker's entry expires shortly after the worker stops.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Iterator
+
+from django.conf import settings
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
+
+logger = logging.getLogger(__name__)
+
+WORKER_KEY_PREFIX = "supportbot:worker-metrics:"
+WORKER_ENTRY_TTL_S = 30
+
+# Not auto-described: the collectors read the database, which must not happen at import.
+registry = CollectorRegistry()
+dispatches = Counter(
+    "supportbot_dispatches",
+    "Reply jobs the web asked for, by outcome (queued, busy, unavailable)",
+    ["outcome"],
+    registry=registry,
+)
+
+
+def redis_client():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
+
+
+def publish_worker_metrics(worker: str, exposition: bytes, client=None) -> None:
+    """Store one worker's current metrics (called by the worker every few seconds)."""
+    client = client or redis_client()
+    entry = json.dumps({"at": time.time(), "text": exposition.decode()})
+    client.set(WORKER_KEY_PREFIX + worker, entry, ex=WORKER_ENTRY_TTL_S)
+
+
+def merge_families(expositions: Iterable[str]) -> list[Metric]:
+    """Combine several processes' expositions into one family per metric name."""
+    merged: dict[str, Metric] = {}
+    for text in expositions:
+        for family in text_string_to_metric_families(text):
+            target = merged.get(family.name)
+            if target is None:
+                target = merged[family.name] = Metric(
+                    family.name, family.documentation, family.type, family.unit
+                )
+            target.samples.extend(family.samples)
+    return list(merged.values())
+
+
+class WorkerMetricsCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        if not settings.REDIS_URL:
+            return
+        try:
+            client = redis_client()
+            keys = sorted(client.scan_iter(match=WORKER_KEY_PREFIX + "*", count=100))
+            entries = [json.loads(raw) for raw in client.mget(keys) if raw] if keys else []
+        except Exception:
+            logger.warning("cannot read worker metrics from Redis", exc_info=True)
+            return
+        workers = GaugeMetricFamily(
+            "supportbot_workers", "Workers that published metrics in the last 30 s"
+        )
+        workers.add_metric([], len(entries))
+        yield workers
+        yield from merge_families(entry["text"] for entry in entries)
+
+
+class QueueDepthCollector(Collector):
+    """Jobs waiting in the broker for each variant (Celery mode only)."""
+
+    def collect(self) -> Iterator[Metric]:
+        if settings.SUPPORTBOT["ENGINE"] != "celery":
+            return
+        from supportbot.celery import variant_queue
+        from supportbot.chat.celery_dispatch import queue_depth
+        from supportbot.experiments.models import ModelVariant
+
+        family = GaugeMetricFamily(
+            "supportbot_queue_depth", "Reply jobs waiting for a worker", labels=["variant"]
+        )
+        for name in ModelVariant.objects.values_list("name", flat=True):
+            try:
+                family.add_metric([name], queue_depth(variant_queue(name)))
+            except Exception:
+                logger.warning("cannot read the depth of variant %s's queue", name)
+        yield family
+
+
+class InProcessEngineCollector(Collector):
+    """The embedded default's engine, when it has been started in this process."""
+
+    def collect(self) -> Iterator[Metric]:
+        if settings.SUPPORTBOT["ENGINE"] != "inprocess":
+            return
+        from supportbot.chat.dispatch import get_dispatcher
+
+        metrics = getattr(get_dispatcher(), "metrics", None)
+        if metrics is not None:
+            yield from metrics.registry.collect()
+
+
+registry.register(QueueDepthCollector())
+registry.register(WorkerMetricsCollector())
+registry.register(InProcessEngineCollector())
+
+
+def exposition() -> bytes:
+    return generate_latest(registry)

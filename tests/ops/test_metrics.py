@@ -1,0 +1,68 @@
+"""/metrics: Prometheus text for operators, closed to strangers."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.chat.helpers import receive_reply, send_message
+
+
+def samples(text: str) -> dict[tuple[str, frozenset], float]:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(text: str, name: str, **labels) -> float:
+    """The sum of ``name``'s samples whose labels include ``labels``."""
+    wanted = set(labels.items())
+    return sum(v for (n, ls), v in samples(text).items() if n == name and wanted <= ls)
+
+
+def scrape(client, **headers) -> str:
+    response = client.get("/metrics", **headers)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/plain")
+    return response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_metrics_report_the_in_process_engine_after_a_chat(
+    conversation_factory, connect, client
+):
+    conversation, token = await database_sync_to_async(conversation_factory)()
+    ws, _ = await connect(conversation, token)
+    await send_message(ws, "How long does shipping take?")
+    deltas, _done = await receive_reply(ws)
+    await ws.disconnect()
+
+    text = await database_sync_to_async(scrape)(client)
+    assert value(text, "supportbot_engine_generated_tokens_total", worker="web") >= len(deltas)
+    assert value(text, "supportbot_engine_ttft_seconds_count", worker="web") >= 1
+    assert value(text, "supportbot_engine_inter_token_seconds_count", worker="web") >= 1
+    assert value(text, "supportbot_dispatches_total", outcome="queued") >= 1
+    for name in ("supportbot_engine_running", "supportbot_engine_waiting"):
+        assert any(n == name for n, _ in samples(text))
+    assert any(
+        n == "supportbot_gpu_memory_bytes" and ("kind", "peak") in ls for n, ls in samples(text)
+    )
+
+
+def test_metrics_refuse_remote_callers_without_a_token(client, settings):
+    forbidden = client.get("/metrics", REMOTE_ADDR="203.0.113.9")
+    assert forbidden.status_code == 403
+
+    settings.SUPPORTBOT = {**settings.SUPPORTBOT, "METRICS_TOKEN": "s3cret-token"}
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
+    assert (
+        client.get(
+            "/metrics", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer wrong"
+        ).status_code
+        == 403
+    )
+    scrape(client, REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer s3cret-token")
+    assert client.post("/metrics").status_code == 405
