@@ -20,10 +20,14 @@ application = ProtocolTypeRouter(
     }
 )
 
+from supportbot.chat.dispatch import get_dispatcher  # noqa: E402
+
+# Built (and its modules imported: torch, for the in-process engine) before the first
+# socket, whose connect would otherwise stall the event loop for seconds.
+_dispatcher = get_dispatcher()
+
 if os.environ.get("SUPPORTBOT_PRELOAD") == "1":
     # Load the model while the server starts, so the first customer does not wait for it.
     import threading
 
-    from supportbot.chat.dispatch import get_dispatcher
-
-    threading.Thread(target=get_dispatcher().preload, name="model-preload", daemon=True).start()
+    threading.Thread(target=_dispatcher.preload, name="model-preload", daemon=True).start()

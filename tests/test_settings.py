@@ -65,7 +65,7 @@ def test_redis_url_switches_channel_layer_and_cache():
         "shell", "-v", "0", "-c", code, env={**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/3"}
     )
     assert result.stdout.split() == [
-        "channels_redis.core.RedisChannelLayer",
+        "channels_redis.pubsub.RedisPubSubChannelLayer",
         "django.core.cache.backends.redis.RedisCache",
     ]
     result = manage("shell", "-v", "0", "-c", code, env=PRODUCTION)

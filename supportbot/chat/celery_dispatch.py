@@ -17,9 +17,8 @@ from django.core.cache import cache
 
 from inference_worker.jobs import ReplyJob
 from supportbot.celery import app, variant_queue
-from supportbot.chat.dispatch import DispatchError
+from supportbot.chat.dispatch import DispatchError, job_marker_key
 from supportbot.chat.services import reply_exists
-from supportbot.chat.worker_adapter import job_marker_key
 from supportbot.ops.metrics import dispatches
 
 logger = logging.getLogger(__name__)

@@ -43,6 +43,12 @@ class Dispatcher(Protocol):
     def shutdown(self) -> None: ...
 
 
+def job_marker_key(request_id: str) -> str:
+    """Cache key saying "a job for this reply is queued or running" (set by the web,
+    cleared by the worker that stores the reply)."""
+    return f"supportbot:job:{request_id}"
+
+
 async def send_to_conversation(conversation: str, frame: dict, exclude: str | None = None) -> None:
     await get_channel_layer().group_send(
         frames.group_name(conversation), {"type": FRAME_EVENT, "frame": frame, "exclude": exclude}

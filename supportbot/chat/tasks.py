@@ -5,9 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from inference_worker.jobs import ReplyJob
-from inference_worker.serving import EngineBusy
 from supportbot.celery import REPLY_TASK
-from supportbot.chat import worker_adapter
 
 # An engine that is momentarily full frees a slot within a few decode steps.
 BUSY_RETRY_S = 0.5
@@ -19,6 +17,10 @@ def generate_reply(self, payload: dict) -> str:
 
     Safe to run twice: a stored reply is announced again instead of generated again.
     """
+    # Imported here: the web imports this module to queue jobs and must not load torch.
+    from inference_worker.serving import EngineBusy
+    from supportbot.chat import worker_adapter
+
     job = ReplyJob.from_dict(payload)
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     try:

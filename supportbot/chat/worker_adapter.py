@@ -21,17 +21,12 @@ from inference_worker.sequence import StreamEvent
 from inference_worker.serving import Frame, WorkerRuntime
 from supportbot.celery import QUEUE_PREFIX
 from supportbot.chat import frames
-from supportbot.chat.dispatch import send_to_conversation
+from supportbot.chat.dispatch import job_marker_key, send_to_conversation
 from supportbot.chat.models import Actor, Message
 from supportbot.chat.services import ReplyOutcome, store_bot_reply
 from supportbot.experiments.models import ModelVariant
 
 logger = logging.getLogger(__name__)
-
-
-def job_marker_key(request_id: str) -> str:
-    """Cache key saying "a job for this reply is queued or running" (set by the web)."""
-    return f"supportbot:job:{request_id}"
 
 
 class DjangoReplySink:

@@ -98,9 +98,9 @@ async def test_chat_streams_over_a_real_redis_channel_layer(
     redis_layer, conversation_factory, connect
 ):
     from channels.layers import get_channel_layer
-    from channels_redis.core import RedisChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
 
-    assert isinstance(get_channel_layer(), RedisChannelLayer)
+    assert isinstance(get_channel_layer(), RedisPubSubChannelLayer)
     conversation, token = await sync_to_async(conversation_factory)()
     tab1, _ = await connect(conversation, token)
     tab2, _ = await connect(conversation, token)
