@@ -101,7 +101,9 @@ class WorkerRuntime:
 
         Raises ``EngineBusy`` when the engine cannot take the job now.
         """
-        frame = self.sink.stored_reply_frame(job)
+        # Only a redelivered job can have been answered already (the web queues each reply
+        # once); the store is idempotent either way, so this only saves a generation.
+        frame = self.sink.stored_reply_frame(job) if redelivered else None
         if frame is not None:
             # Stored before a crash but maybe never announced: announce it (again).
             self._publish(job.conversation, frame)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -22,6 +23,14 @@ logger = logging.getLogger(__name__)
 
 # Application close code for a refused handshake (sent as HTTP 403 before accept).
 CLOSE_FORBIDDEN = 4403
+
+
+def _store_and_prepare(
+    conversation_id: int, client_id: uuid.UUID, text: str
+) -> tuple[services.CustomerMessageResult, ReplyJob | None]:
+    """Store the message and, if the bot answers, build its job: one trip to the DB thread."""
+    result = services.record_customer_message(conversation_id, client_id=client_id, text=text)
+    return result, build_reply_job(result.message) if result.needs_reply else None
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -82,8 +91,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         try:
-            result = await database_sync_to_async(services.record_customer_message)(
-                self.conversation.pk, client_id=command.client_id, text=command.text
+            result, job = await database_sync_to_async(_store_and_prepare)(
+                self.conversation.pk, command.client_id, command.text
             )
         except services.ConversationClosed:
             await self.send_json(
@@ -99,8 +108,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             except Exception:
                 # Other tabs catch up on resume; the sender's reply must not wait on them.
                 logger.warning("could not echo message %s to other tabs", result.message.seq)
-        if result.needs_reply:
-            await self.start_reply(result.message)
+        if job is not None:
+            await self.start_reply(result.message, job)
 
     async def handle_resume(self, command: Resume) -> None:
         stored = await database_sync_to_async(services.messages_after)(
@@ -118,8 +127,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if pending is not None:
             await self.start_reply(pending)  # a no-op if it is already queued or generating
 
-    async def start_reply(self, message: Message) -> None:
-        job = await database_sync_to_async(build_reply_job)(message)
+    async def start_reply(self, message: Message, job: ReplyJob | None = None) -> None:
+        if job is None:
+            job = await database_sync_to_async(build_reply_job)(message)
         try:
             await get_dispatcher().dispatch(job)
         except DispatchError as exc:

@@ -9,6 +9,7 @@ frames to the conversation's channel-layer group.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 
 from django.conf import settings
@@ -58,6 +59,8 @@ class DjangoReplySink:
 
 # -- the worker process's runtime ---------------------------------------------------------
 
+GIL_SWITCH_INTERVAL_S = 0.001
+
 _runtime: WorkerRuntime | None = None
 _runtime_lock = threading.Lock()
 _worker: dict[str, object] = {}
@@ -105,6 +108,9 @@ def engine_config_for(variant_name: str, *, batch_width: int) -> EngineConfig:
 def configure_worker(*, queues: list[str], hostname: str, concurrency: int, pool: str) -> None:
     """Called when a Celery worker starts: load its variant's model (blocks until ready)."""
     variant = variant_of_queues(queues)
+    # The engine thread runs Python between kernels and holds the GIL for the default 5 ms
+    # slices; the broker consumer and the publishing loop wait behind it on every hop.
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     _worker.update(variant=variant, hostname=hostname, concurrency=concurrency)
     if "prefork" in pool:
         # Each child process would load its own copy of the model; start it lazily there.
