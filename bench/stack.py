@@ -87,7 +87,9 @@ class Stack:
             "SUPPORTBOT_VAR_DIR": str(workdir),
             "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "SUPPORTBOT_ENGINE": "celery",
+            "SUPPORTBOT_ENGINE": args.engine,
+            "SUPPORTBOT_PRELOAD": "1",
+            "SUPPORTBOT_MAX_BATCH_SIZE": str(args.concurrency),
             "SUPPORTBOT_MODEL": args.model,
             "SUPPORTBOT_MAX_NEW_TOKENS": str(args.new_tokens),
             "SUPPORTBOT_MAX_WAITING": str(max(64, args.concurrency * 2)),
@@ -112,7 +114,7 @@ class Stack:
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")
 
-    def start(self, concurrency: int) -> None:
+    def start(self, concurrency: int, engine: str) -> None:
         self.spawn(
             "redis",
             ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
@@ -124,13 +126,15 @@ class Stack:
             env=self.env,
             check=True,
         )
-        worker = self.spawn(
-            "worker",
-            [sys.executable, "-m", "celery", "-A", "supportbot", "worker",
-             "-Q", "variant.default", "-P", "threads", "-c", str(concurrency),
-             "-n", "bench@%h", "-l", "info", "--without-gossip", "--without-mingle",
-             "--without-heartbeat"],
-        )  # fmt: skip
+        worker = None
+        if engine == "celery":
+            worker = self.spawn(
+                "worker",
+                [sys.executable, "-m", "celery", "-A", "supportbot", "worker",
+                 "-Q", "variant.default", "-P", "threads", "-c", str(concurrency),
+                 "-n", "bench@%h", "-l", "info", "--without-gossip", "--without-mingle",
+                 "--without-heartbeat"],
+            )  # fmt: skip
         web = self.spawn(
             "web",
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.web_port),
@@ -142,8 +146,9 @@ class Stack:
                 raise RuntimeError(f"{name} exited:\n{self.log(name)[-3000:]}")
             return check()
 
-        wait_for(lambda: ready(worker, "worker", lambda: " ready." in self.log("worker")),
-                 180, "the worker")  # fmt: skip
+        if worker is not None:
+            wait_for(lambda: ready(worker, "worker", lambda: " ready." in self.log("worker")),
+                     180, "the worker")  # fmt: skip
         wait_for(lambda: ready(web, "web", self._web_answers), 60, "the web server")
 
     def _web_answers(self) -> bool:
@@ -298,7 +303,11 @@ def summarize(customers: list[Customer], timings: dict, args: argparse.Namespace
     overhead = [client - inside for client, inside in paired]
     result = {
         "benchmark": "stack",
-        "path": "web -> redis -> celery worker -> redis -> web",
+        "path": (
+            "web -> redis -> celery worker -> redis -> web"
+            if args.engine == "celery"
+            else "web with the in-process engine (the embedded default), redis channel layer"
+        ),
         "model": args.model,
         "concurrency": args.concurrency,
         "rounds": args.rounds,
@@ -342,6 +351,12 @@ def main() -> int:
     )
     parser.add_argument("--new-tokens", type=int, default=24)
     parser.add_argument("--model", default="tiny-moe")
+    parser.add_argument(
+        "--engine",
+        choices=("celery", "inprocess"),
+        default="celery",
+        help="inprocess: the same load against the web-hosted engine, as a baseline",
+    )
     parser.add_argument("--torch-threads", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     parser.add_argument("--coalesce-ms", type=float, default=30.0)
     parser.add_argument("--timeout", type=float, default=120.0)
@@ -354,7 +369,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="supportbot-stack-"))
     stack = Stack(workdir, args)
     try:
-        stack.start(args.concurrency)
+        stack.start(args.concurrency, args.engine)
         # One untimed round warms the model, the connections and the database.
         asyncio.run(run_customers(stack.server, min(args.concurrency, 4), 1, args.timeout, 0))
         think_s = 0.0 if args.burst else args.think_s
