@@ -64,6 +64,9 @@ class Engine:
         self._thread: threading.Thread | None = None
         self.steps = 0
         self.generated_tokens = 0
+        # Set by from_config: what was loaded, for the worker's start-up log.
+        self.is_moe: bool | None = None
+        self.quantization_report = None
 
     @classmethod
     def from_config(cls, config: EngineConfig) -> Engine:
@@ -71,7 +74,10 @@ class Engine:
 
         loaded = load_model(config.model, device=config.device, quantization=config.quantization)
         runner = ModelRunner(loaded.model, loaded.tokenizer, config.sampling, seed=config.seed)
-        return cls(runner, config, set(loaded.eos_token_ids), is_instruct=loaded.is_instruct)
+        engine = cls(runner, config, set(loaded.eos_token_ids), is_instruct=loaded.is_instruct)
+        engine.is_moe = loaded.is_moe
+        engine.quantization_report = loaded.quantization
+        return engine
 
     @property
     def tokenizer(self):

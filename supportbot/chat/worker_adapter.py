@@ -77,6 +77,18 @@ def variant_of_queues(queues: list[str]) -> str:
     return variants[0]
 
 
+def _check_variant(variant_name: str, engine: Engine) -> None:
+    """Say loudly when the variant's declared shape differs from what was loaded."""
+    variant = ModelVariant.objects.filter(name=variant_name).first()
+    if variant is not None and engine.is_moe is not None and variant.is_moe != engine.is_moe:
+        logger.warning(
+            "variant %s says is_moe=%s but %s loaded as %s; fix the variant",
+            variant_name, variant.is_moe, variant.model, "MoE" if engine.is_moe else "dense",
+        )  # fmt: skip
+    if engine.quantization_report is not None:
+        logger.info("variant %s: %s", variant_name, engine.quantization_report.summary())
+
+
 def engine_config_for(variant_name: str, *, batch_width: int) -> EngineConfig:
     """The engine settings of a variant: its row if it exists, else the deployment's default."""
     options = settings.SUPPORTBOT
@@ -127,6 +139,7 @@ def runtime() -> WorkerRuntime:
             width = int(_worker.get("concurrency") or settings.SUPPORTBOT["MAX_BATCH_SIZE"])
             config = engine_config_for(variant, batch_width=width)
             engine = Engine.from_config(config)
+            _check_variant(variant, engine)
             engine.start()
             _runtime = WorkerRuntime(
                 engine,
