@@ -1,4 +1,5 @@
-# One image for the web process (and, from the Celery issue on, the GPU workers).
+# One image for the web process and the Celery GPU workers (docker-compose.yml).
+# PyPI's Linux torch wheel is the CUDA build; TORCH_SPEC picks another.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
