@@ -1,7 +1,7 @@
 """Engine metrics in Prometheus form: what an operator watches on a GPU worker.
 
 One ``EngineMetrics`` per engine, in its own registry, so a worker can publish exactly its
-engine's figures (see ``supportbot/metrics.py`` for how the web's ``/metrics`` gathers them).
+engine's figures (``supportbot/ops/metrics.py`` gathers them for the web's ``/metrics``).
 Counters and histograms are fed from the stream callbacks; gauges are read from the engine
 when scraped.
 """
@@ -71,6 +71,14 @@ class EngineMetrics:
             Counter(
                 "supportbot_worker_redelivered_requests",
                 "Reply jobs delivered again after a worker was lost",
+                names,
+                registry=self.registry,
+            )
+        )
+        self.publish_failures = labelled(
+            Counter(
+                "supportbot_worker_publish_failures",
+                "Frames that could not be published to the channel layer",
                 names,
                 registry=self.registry,
             )

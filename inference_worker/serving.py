@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import enum
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -27,6 +29,7 @@ from inference_worker.streaming import relay_events
 logger = logging.getLogger(__name__)
 
 Frame = dict[str, Any]
+PUBLISH_ERROR_LOG_EVERY_S = 10.0
 
 
 class EngineBusy(Exception):
@@ -35,7 +38,7 @@ class EngineBusy(Exception):
 
 class ServeResult(enum.StrEnum):
     REPLIED = "replied"  # generated and stored now
-    FAILED = "failed"  # generated nothing usable; the customer was told
+    FAILED = "failed"  # no reply stored; the customer was told, the question stays open
     ALREADY_ANSWERED = "already_answered"  # a redelivery of a job whose reply is stored
     JOINED = "joined"  # a redelivery of a job this worker was still generating
 
@@ -46,9 +49,17 @@ class ReplySink(Protocol):
     def stored_reply_frame(self, job: ReplyJob) -> Frame | None:
         """The final frame of the job's reply if one is already stored, else None."""
 
+    def job_started(self, job: ReplyJob) -> None:
+        """Record that this process is generating ``job`` (so its death can be noticed)."""
+
     def store_reply(self, job: ReplyJob, event: StreamEvent, *, worker: str) -> Frame:
-        """Store the finished generation once (keyed by the message it answers); return the
-        frame that tells the customer (the reply, or that it failed)."""
+        """Store the finished generation once (keyed by the message it answers), end the
+        job's records; return the frame that tells the customer (the reply, or a failure)."""
+
+    def job_abandoned(self, job: ReplyJob, *, will_retry: bool) -> None:
+        """The job ends without a stored reply; ``will_retry``: it is queued again."""
+
+    def failed_frame(self, job: ReplyJob) -> Frame: ...
 
     def delta_frame(self, job: ReplyJob, text: str) -> Frame: ...
 
@@ -78,6 +89,7 @@ class WorkerRuntime:
         self._inflight: dict[str, concurrent.futures.Future[None]] = {}
         self._inflight_lock = threading.Lock()
         self._close_callbacks: list[Callable[[], None]] = []
+        self._last_publish_error = float("-inf")
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
             target=self._loop.run_forever, name="supportbot-publisher", daemon=True
@@ -114,10 +126,21 @@ class WorkerRuntime:
                 mine: concurrent.futures.Future[None] = concurrent.futures.Future()
                 self._inflight[job.request_id] = mine
         if running is not None:
-            # The broker gave us our own unfinished job again (visibility timeout passed).
-            running.result(timeout=self.job_timeout_s)
+            # The broker gave us our own unfinished job again (visibility timeout passed):
+            # acknowledge this copy once the running one is done.
+            with contextlib.suppress(concurrent.futures.TimeoutError):
+                running.result(timeout=self.job_timeout_s)
             return ServeResult.JOINED
         try:
+            return self._serve(job, redelivered)
+        finally:
+            with self._inflight_lock:
+                del self._inflight[job.request_id]
+            mine.set_result(None)
+
+    def _serve(self, job: ReplyJob, redelivered: bool) -> ServeResult:
+        try:
+            self.sink.job_started(job)
             if redelivered:
                 self.metrics.redelivered.inc()
                 logger.info("job %s redelivered; generating it again", job.request_id)
@@ -125,6 +148,7 @@ class WorkerRuntime:
             try:
                 event = self._generate(job)
             except EngineBusy:
+                self.sink.job_abandoned(job, will_retry=True)
                 raise
             except Exception:
                 # Tell the customer and leave the question unanswered (their next resume
@@ -134,10 +158,18 @@ class WorkerRuntime:
             frame = self.sink.store_reply(job, event, worker=self.worker)
             self._publish(job.conversation, frame)
             return ServeResult.REPLIED if frame.get("seq") is not None else ServeResult.FAILED
-        finally:
-            with self._inflight_lock:
-                del self._inflight[job.request_id]
-            mine.set_result(None)
+        except EngineBusy:
+            raise
+        except Exception:
+            # Database or Redis trouble around the generation: the customer hears of it and
+            # the question stays open for their next resume.
+            logger.exception("serving %s failed", job.request_id)
+            try:
+                self.sink.job_abandoned(job, will_retry=False)
+                self._publish(job.conversation, self.sink.failed_frame(job))
+            except Exception:
+                logger.exception("could not report the failure of %s", job.request_id)
+            return ServeResult.FAILED
 
     def _generate(self, job: ReplyJob) -> StreamEvent:
         prompt = render_prompt(self.engine.tokenizer, job.prompt, instruct=self.engine.is_instruct)
@@ -166,7 +198,9 @@ class WorkerRuntime:
         try:
             return relay.result(timeout=self.job_timeout_s)
         except concurrent.futures.TimeoutError:
+            logger.error("%s still generating after %.0f s", job.request_id, self.job_timeout_s)
             self.engine.abort(request.request_id)
+            relay.cancel()
             raise
 
     # -- publishing --------------------------------------------------------------------
@@ -174,8 +208,13 @@ class WorkerRuntime:
     async def _publish_quietly(self, conversation: str, frame: Frame) -> None:
         try:
             await self.sink.publish(conversation, frame)
-        except Exception:
-            logger.exception("publishing to conversation %s failed", conversation)
+        except Exception as exc:
+            self.metrics.publish_failures.inc()
+            # A Redis outage fails every delta of every reply: log it, not each frame.
+            now = time.monotonic()
+            if now - self._last_publish_error >= PUBLISH_ERROR_LOG_EVERY_S:
+                self._last_publish_error = now
+                logger.warning("publishing frames fails (%s: %s)", type(exc).__name__, exc)
 
     def _publish(self, conversation: str, frame: Frame) -> None:
         future = asyncio.run_coroutine_threadsafe(

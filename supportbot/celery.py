@@ -10,6 +10,7 @@ the worker process, so the concurrency is the batch width. See docs/workers.md.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -39,19 +40,24 @@ def route_by_variant(name: str, args: Any, kwargs: Any, options: Any, task=None,
 @signals.worker_init.connect
 def _start_engine(sender, **kwargs) -> None:
     """Load the variant's model before the worker takes its first job."""
-    from supportbot.chat import worker_adapter
+    from supportbot.chat import worker_process
 
-    queues = sorted(sender.app.amqp.queues.consume_from)
-    worker_adapter.configure_worker(
-        queues=queues,
-        hostname=sender.hostname,
-        concurrency=int(sender.concurrency),
-        pool=getattr(sender.pool_cls, "__module__", str(sender.pool_cls)),
-    )
+    try:
+        worker_process.configure_worker(
+            queues=sorted(sender.app.amqp.queues.consume_from),
+            hostname=sender.hostname,
+            concurrency=int(sender.concurrency),
+            pool=getattr(sender.pool_cls, "__module__", str(sender.pool_cls)),
+        )
+    except Exception as exc:
+        # Celery logs and swallows signal handlers' exceptions, and the worker would take
+        # jobs it cannot answer. SystemExit is not swallowed.
+        logging.getLogger(__name__).critical("reply worker cannot start: %s", exc, exc_info=True)
+        raise SystemExit(1) from exc
 
 
 @signals.worker_shutdown.connect
 def _stop_engine(**kwargs) -> None:
-    from supportbot.chat import worker_adapter
+    from supportbot.chat import worker_process
 
-    worker_adapter.shutdown_worker()
+    worker_process.shutdown_worker()

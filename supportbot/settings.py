@@ -93,7 +93,12 @@ REDIS_URL = env_str("REDIS_URL") or None
 if REDIS_URL:
     CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # An unreachable Redis must fail a request in seconds, not a TCP timeout.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -158,8 +163,8 @@ SUPPORTBOT = {
     # A reply job not acknowledged this long after delivery goes to another worker. Must
     # exceed the longest queue wait plus generation, or a slow reply is generated twice.
     "REDELIVERY_TIMEOUT_S": env_int("SUPPORTBOT_REDELIVERY_TIMEOUT_S", 300, minimum=2),
-    # A generation still running after this is abandoned as stuck (and reported failed).
-    "GENERATION_TIMEOUT_S": env_float("SUPPORTBOT_GENERATION_TIMEOUT_S", 600.0),
+    # A generation still running after this is abandoned as stuck (and reported failed);
+    # it must end before the broker hands the job out again.
     # Bearer token for /metrics; without one, only loopback callers may scrape.
     "METRICS_TOKEN": env_str("SUPPORTBOT_METRICS_TOKEN", ""),
     # How often a worker publishes its engine metrics for /metrics to relay.
@@ -177,6 +182,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
+SUPPORTBOT["GENERATION_TIMEOUT_S"] = env_float(
+    "SUPPORTBOT_GENERATION_TIMEOUT_S", SUPPORTBOT["REDELIVERY_TIMEOUT_S"] * 0.8
+)
+if not 0 < SUPPORTBOT["GENERATION_TIMEOUT_S"] < SUPPORTBOT["REDELIVERY_TIMEOUT_S"]:
+    raise ImproperlyConfigured(
+        "SUPPORTBOT_GENERATION_TIMEOUT_S must be positive and below "
+        "SUPPORTBOT_REDELIVERY_TIMEOUT_S, or a slow reply is generated twice"
+    )
 if SUPPORTBOT["ENGINE"] not in ("inprocess", "celery"):
     raise ImproperlyConfigured("SUPPORTBOT_ENGINE must be 'inprocess' or 'celery'")
 if SUPPORTBOT["ENGINE"] == "celery" and not REDIS_URL:

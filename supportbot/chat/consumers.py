@@ -135,31 +135,35 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except DispatchError as exc:
             await database_sync_to_async(services.record_dispatch_failure)(message.pk, exc.code)
             await self.send_json(frames.error(exc.code, exc.detail, str(message.client_id)))
-            if exc.code == "unavailable" and self.redispatch is None:
-                self.redispatch = asyncio.create_task(self.redispatch_until_queued(job))
+            if self.redispatch is None:
+                self.redispatch = asyncio.create_task(self.answer_when_possible(exc.code))
 
-    async def redispatch_until_queued(self, job: ReplyJob) -> None:
-        """Keep trying to queue a refused job while the customer waits (the broker may be
-        restarting); a reconnecting customer's resume covers the rest."""
+    async def answer_when_possible(self, code: str) -> None:
+        """While the customer waits, keep trying to queue the reply the broker refused
+        (``unavailable``: it may be restarting; ``busy``: the queue may drain). A
+        reconnecting customer's resume covers the rest."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + settings.SUPPORTBOT["REDISPATCH_FOR_S"]
-        delay = 0.5
+        delay = 0.5 if code == "unavailable" else 2.0
         try:
             while loop.time() < deadline:
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, 15.0)
                 try:
-                    # A restarted Redis forgot the group; join it again or deltas miss us.
-                    await self.channel_layer.group_add(self.group, self.channel_name)
-                    await get_dispatcher().dispatch(job)
-                except DispatchError as exc:
-                    if exc.code != "unavailable":
+                    # Built afresh: the customer may have written again meanwhile.
+                    pending = await database_sync_to_async(services.unanswered_customer_message)(
+                        self.conversation.pk
+                    )
+                    if pending is None:
                         return
+                    job = await database_sync_to_async(build_reply_job)(pending)
+                    await get_dispatcher().dispatch(job)
+                except DispatchError:
                     continue
                 except Exception:
-                    logger.info("redispatch of %s failed; retrying", job.request_id)
+                    logger.info("queueing a refused reply failed again; retrying", exc_info=True)
                     continue
-                logger.info("queued %s after the broker came back", job.request_id)
+                logger.info("queued %s after it was refused (%s)", job.request_id, code)
                 return
         finally:
             self.redispatch = None

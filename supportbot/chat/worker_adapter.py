@@ -1,27 +1,26 @@
 """The one door between an inference worker and the Django app.
 
-``inference_worker`` never imports Django. A Celery worker process builds its runtime here:
-the variant it serves (from the queue it consumes), the engine for that variant's model,
-and ``DjangoReplySink``, through which the runtime reads and stores replies and publishes
-frames to the conversation's channel-layer group.
+``inference_worker`` never imports Django. Its runtime reads and stores replies and publishes
+frames through ``DjangoReplySink``, and a worker derives its engine settings from its
+variant here. ``worker_process`` runs the worker process's life around them.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
-import threading
+import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import OperationalError, close_old_connections
 
 from inference_worker.config import EngineConfig, SamplingDefaults
 from inference_worker.engine import Engine
 from inference_worker.jobs import ReplyJob
 from inference_worker.sequence import StreamEvent
-from inference_worker.serving import Frame, WorkerRuntime
+from inference_worker.serving import Frame
 from supportbot.celery import QUEUE_PREFIX
-from supportbot.chat import frames
+from supportbot.chat import frames, job_registry
 from supportbot.chat.dispatch import job_marker_key, send_to_conversation
 from supportbot.chat.models import Actor, Message
 from supportbot.chat.services import ReplyOutcome, store_bot_reply
@@ -29,23 +28,38 @@ from supportbot.experiments.models import ModelVariant
 
 logger = logging.getLogger(__name__)
 
+STORE_ATTEMPTS = 3
+
 
 class DjangoReplySink:
+    """``inference_worker.serving.ReplySink`` over the ORM, the cache and the channel layer."""
+
+    def __init__(self, redis_client) -> None:
+        self.redis = redis_client
+
     def stored_reply_frame(self, job: ReplyJob) -> Frame | None:
         reply = Message.objects.filter(reply_to_id=job.reply_to_id, role=Actor.BOT).first()
         return None if reply is None else frames.bot_done(reply, job.reply_to_seq)
 
+    def job_started(self, job: ReplyJob) -> None:
+        job_registry.job_started(self.redis, job.request_id, job.to_dict())
+
     def store_reply(self, job: ReplyJob, event: StreamEvent, *, worker: str) -> Frame:
         outcome = ReplyOutcome.from_stream(event, queued_at=job.queued_at, worker=worker)
-        reply, _created = store_bot_reply(job.reply_to_id, outcome)
-        try:
-            cache.delete(job_marker_key(job.request_id))
-        except Exception:
-            # The marker expires on its own; it only delays a redispatch on resume.
-            logger.warning("could not clear the job marker of %s", job.request_id)
+        reply = self._store_with_retries(job, outcome)
+        self._forget(job, answered=reply is not None)
         if reply is None:
             return frames.bot_failed(job.reply_to_seq)
         return frames.bot_done(reply, job.reply_to_seq)
+
+    def job_abandoned(self, job: ReplyJob, *, will_retry: bool) -> None:
+        if will_retry:
+            job_registry.job_ended(self.redis, job.request_id)
+        else:
+            self._forget(job, answered=False)
+
+    def failed_frame(self, job: ReplyJob) -> Frame:
+        return frames.bot_failed(job.reply_to_seq)
 
     def delta_frame(self, job: ReplyJob, text: str) -> Frame:
         return frames.bot_delta(job.reply_to_seq, text)
@@ -56,14 +70,34 @@ class DjangoReplySink:
     async def publish(self, conversation: str, frame: Frame) -> None:
         await send_to_conversation(conversation, frame)
 
+    @staticmethod
+    def _store_with_retries(job: ReplyJob, outcome: ReplyOutcome) -> Message | None:
+        # The reply is generated; a database hiccup must not throw it away.
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                reply, _created = store_bot_reply(job.reply_to_id, outcome)
+                return reply
+            except OperationalError:
+                if attempt == STORE_ATTEMPTS - 1:
+                    raise
+                logger.warning("storing the reply of %s failed; retrying", job.request_id)
+                close_old_connections()
+                time.sleep(0.5 * 2**attempt)
+        return None
 
-# -- the worker process's runtime ---------------------------------------------------------
-
-GIL_SWITCH_INTERVAL_S = 0.001
-
-_runtime: WorkerRuntime | None = None
-_runtime_lock = threading.Lock()
-_worker: dict[str, object] = {}
+    def _forget(self, job: ReplyJob, *, answered: bool) -> None:
+        """End the job's records. An answered job's marker stays a minute, so a resume that
+        read "unanswered" just before the store does not queue it again."""
+        try:
+            job_registry.job_ended(self.redis, job.request_id)
+            marker = job_marker_key(job.request_id)
+            if answered:
+                cache.set(marker, "answered", timeout=60)
+            else:
+                cache.delete(marker)
+        except Exception:
+            # Records expire on their own; they only delay a redispatch on resume.
+            logger.warning("could not clear the records of %s", job.request_id)
 
 
 def variant_of_queues(queues: list[str]) -> str:
@@ -77,7 +111,7 @@ def variant_of_queues(queues: list[str]) -> str:
     return variants[0]
 
 
-def _check_variant(variant_name: str, engine: Engine) -> None:
+def check_variant(variant_name: str, engine: Engine) -> None:
     """Say loudly when the variant's declared shape differs from what was loaded."""
     variant = ModelVariant.objects.filter(name=variant_name).first()
     if variant is not None and engine.is_moe is not None and variant.is_moe != engine.is_moe:
@@ -115,74 +149,3 @@ def engine_config_for(variant_name: str, *, batch_width: int) -> EngineConfig:
         max_context_tokens=context,
         sampling=SamplingDefaults(**{k: v for k, v in generation.items() if k in sampling_keys}),
     )
-
-
-def configure_worker(*, queues: list[str], hostname: str, concurrency: int, pool: str) -> None:
-    """Called when a Celery worker starts: load its variant's model (blocks until ready)."""
-    variant = variant_of_queues(queues)
-    # The engine thread runs Python between kernels and holds the GIL for the default 5 ms
-    # slices; the broker consumer and the publishing loop wait behind it on every hop.
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    _worker.update(variant=variant, hostname=hostname, concurrency=concurrency)
-    if "prefork" in pool:
-        # Each child process would load its own copy of the model; start it lazily there.
-        logger.warning("use -P threads: with %s every child process loads the model", pool)
-        return
-    runtime()
-
-
-def runtime() -> WorkerRuntime:
-    global _runtime
-    with _runtime_lock:
-        if _runtime is None:
-            variant = str(_worker.get("variant", "default"))
-            width = int(_worker.get("concurrency") or settings.SUPPORTBOT["MAX_BATCH_SIZE"])
-            config = engine_config_for(variant, batch_width=width)
-            engine = Engine.from_config(config)
-            _check_variant(variant, engine)
-            engine.start()
-            _runtime = WorkerRuntime(
-                engine,
-                DjangoReplySink(),
-                worker=str(_worker.get("hostname", "worker")),
-                variant=variant,
-                coalesce_s=settings.SUPPORTBOT["COALESCE_MS"] / 1000,
-                job_timeout_s=settings.SUPPORTBOT["GENERATION_TIMEOUT_S"],
-            )
-            _start_metrics_publisher(_runtime)
-            logger.info(
-                "worker %s serves variant %s (%s, %s) with batch width %d",
-                _runtime.worker, variant, config.model, config.quantization, width,
-            )  # fmt: skip
-        return _runtime
-
-
-def _start_metrics_publisher(runtime: WorkerRuntime) -> None:
-    """Publish this worker's metrics to Redis every few seconds for the web's /metrics."""
-    from prometheus_client import generate_latest
-
-    from supportbot.ops.metrics import publish_worker_metrics, redis_client
-
-    interval = settings.SUPPORTBOT["WORKER_METRICS_INTERVAL_S"]
-    stop = threading.Event()
-    runtime.on_close(stop.set)
-
-    def publish_forever() -> None:
-        client = redis_client()
-        while not stop.wait(interval):
-            try:
-                publish_worker_metrics(
-                    runtime.worker, generate_latest(runtime.metrics.registry), client
-                )
-            except Exception:
-                logger.warning("cannot publish worker metrics", exc_info=True)
-
-    threading.Thread(target=publish_forever, name="metrics-publisher", daemon=True).start()
-
-
-def shutdown_worker() -> None:
-    global _runtime
-    with _runtime_lock:
-        if _runtime is not None:
-            _runtime.close()
-            _runtime = None

@@ -14,11 +14,14 @@ from supportbot.ops.metrics import exposition
 
 
 def _allowed(request: HttpRequest) -> bool:
-    """With METRICS_TOKEN set, a matching bearer token; without, loopback callers only."""
+    """With METRICS_TOKEN set, a matching bearer token. Without one, only loopback callers
+    and only with DEBUG: behind a local TLS proxy every public request is from loopback."""
     token = settings.SUPPORTBOT["METRICS_TOKEN"]
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         return hmac.compare_digest(given.encode(), token.encode())
+    if not settings.DEBUG:
+        return False
     try:
         return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
     except ValueError:

@@ -120,13 +120,25 @@ class Worker:
 class WorkerStack:
     redis: RedisServer
     tmp: Path
-    redelivery_timeout_s: int = 4
+    redelivery_timeout_s: int = 60
     broker_url: str = ""
     workers: list[Worker] = field(default_factory=list)
 
     def start_worker(self, variant: str, *, name: str | None = None, concurrency: int = 4):
+        """A worker for ``variant``, once it says it is ready (its model is loaded)."""
         name = name or f"{variant}-{len(self.workers)}"
-        queue = f"variant.{variant}"
+        worker = self.launch_worker([f"variant.{variant}"], name=name, concurrency=concurrency)
+        deadline = time.monotonic() + WORKER_READY_S
+        while time.monotonic() < deadline:
+            if " ready." in worker.output():
+                return worker
+            if worker.process.poll() is not None:
+                raise RuntimeError(f"worker {name} exited:\n{worker.output()[-4000:]}")
+            time.sleep(0.1)
+        worker.kill()
+        raise RuntimeError(f"worker {name} not ready in {WORKER_READY_S}s:\n{worker.output()}")
+
+    def launch_worker(self, queues: list[str], *, name: str, concurrency: int = 4) -> Worker:
         log = self.tmp / f"worker-{name}.log"
         env = {
             **os.environ,
@@ -141,7 +153,7 @@ class WorkerStack:
             "SUPPORTBOT_WORKER_METRICS_INTERVAL_S": "0.5",
         }
         command = [
-            sys.executable, "-m", "celery", "-A", "supportbot", "worker", "-Q", queue,
+            sys.executable, "-m", "celery", "-A", "supportbot", "worker", "-Q", ",".join(queues),
             "-P", "threads", "-c", str(concurrency), "-n", f"{name}@test", "-l", "info",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip
@@ -149,17 +161,9 @@ class WorkerStack:
             process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
             )
-        worker = Worker(f"{name}@test", queue, process, log)
+        worker = Worker(f"{name}@test", ",".join(queues), process, log)
         self.workers.append(worker)
-        deadline = time.monotonic() + WORKER_READY_S
-        while time.monotonic() < deadline:
-            if " ready." in worker.output():
-                return worker
-            if process.poll() is not None:
-                raise RuntimeError(f"worker {name} exited:\n{worker.output()[-4000:]}")
-            time.sleep(0.1)
-        worker.kill()
-        raise RuntimeError(f"worker {name} not ready in {WORKER_READY_S}s:\n{worker.output()}")
+        return worker
 
     def stop_all(self) -> None:
         for worker in self.workers:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from inference_worker.config import SamplingDefaults
 from supportbot.experiments.models import ModelVariant
 
 SAMPLING_OPTIONS = ("temperature", "top_k", "top_p", "repetition_penalty")
@@ -51,6 +52,10 @@ class Command(BaseCommand):
             raise CommandError("--context-length must be at least 2")
         generation = dict(variant.generation or {})
         generation.update({k: options[k] for k in SAMPLING_OPTIONS if options[k] is not None})
+        try:
+            SamplingDefaults(**{k: generation[k] for k in SAMPLING_OPTIONS if k in generation})
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         variant.generation = generation
         if options["default"]:
             ModelVariant.objects.exclude(name=name).update(is_default=False)
