@@ -96,7 +96,7 @@ class Stack:
             "SUPPORTBOT_CONVERSATIONS_PER_HOUR": "100000",
             "SUPPORTBOT_RATE_LIMIT_MESSAGES": "1000",
             "SUPPORTBOT_COALESCE_MS": str(args.coalesce_ms),
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             # The CPU model shares this machine's cores with the web, Redis and the clients;
             # on a GPU worker the compute is elsewhere. Leave the rest of the stack a core.
             "OMP_NUM_THREADS": str(args.torch_threads),

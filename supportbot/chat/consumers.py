@@ -100,16 +100,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         await self.send_json(frames.ack(result.message))
+        # The reply first: the echo to the customer's other tabs is not what anyone waits for.
+        if job is not None:
+            await self.start_reply(result.message, job)
         if result.created:
             try:
                 await send_to_conversation(
                     self.public_id, frames.stored_message(result.message), exclude=self.channel_name
                 )
             except Exception:
-                # Other tabs catch up on resume; the sender's reply must not wait on them.
+                # Other tabs catch up on resume.
                 logger.warning("could not echo message %s to other tabs", result.message.seq)
-        if job is not None:
-            await self.start_reply(result.message, job)
 
     async def handle_resume(self, command: Resume) -> None:
         stored = await database_sync_to_async(services.messages_after)(
