@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 
+from supportbot.channel_layers import redis_channel_layer
 from supportbot.chat.celery_dispatch import queue_depth
 from supportbot.chat.models import Actor, ConversationEvent, Message
 from tests.chat.helpers import receive_reply, receive_until, send_message
@@ -134,3 +135,40 @@ def test_a_worker_that_cannot_serve_refuses_to_start(worker_stack):
     assert worker.process.wait(timeout=120) != 0
     assert "exactly one model variant" in worker.output()
     assert " ready." not in worker.output()
+
+
+async def test_one_redis_for_everything_restarts_and_the_chat_carries_on(
+    worker_stack, conversation_factory, connect, settings, tmp_path
+):
+    """The default deployment: broker, channel layer and cache on one Redis, restarted."""
+    redis = RedisServer(tmp_path)
+    redis.start()
+    try:
+        settings.REDIS_URL = redis.url()
+        settings.CHANNEL_LAYERS = {"default": redis_channel_layer(redis.url())}
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": redis.url(),
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            }
+        }
+        worker_stack.redis, worker_stack.broker_url = redis, redis.url()
+        use_broker(redis.url())
+        await database_sync_to_async(worker_stack.start_worker)("solo")
+        conversation, ws = await open_chat(conversation_factory, connect, "solo")
+
+        redis.stop()
+        client_id = await send_message(ws, "Is my order on its way?")
+        frames = await receive_until(ws, "error", timeout=30)
+        assert frames[0]["type"] == "ack" and frames[-1]["code"] == "unavailable"
+        assert frames[-1]["client_id"] == client_id
+
+        redis.start()  # empty: no queue, no subscriptions; both sides must recover
+        _deltas, done = await receive_reply(ws, timeout=120)
+        assert done["seq"] is not None
+        replies = await database_sync_to_async(bot_replies)(conversation)
+        assert [r.seq for r in replies] == [done["seq"]]
+        await ws.disconnect()
+    finally:
+        redis.stop()
