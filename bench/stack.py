@@ -310,6 +310,10 @@ def summarize(customers: list[Customer], timings: dict, args: argparse.Namespace
         ),
         "model": args.model,
         "concurrency": args.concurrency,
+        # Web, worker, model, Redis and the customers all share these cores here; on a GPU
+        # machine the model's compute leaves them.
+        "cpu_cores": os.cpu_count(),
+        "torch_threads": args.torch_threads,
         "rounds": args.rounds,
         "arrivals": "burst" if args.burst else f"think time uniform 0-{2 * args.think_s:g} s",
         "new_tokens": args.new_tokens,
