@@ -1,0 +1,102 @@
+"""Which action each category asks for, per deployment, and how findings become a Verdict.
+
+Defaults follow the Llama Guard / Qwen3Guard line for a support bot: personal data is
+redacted, harmful content and injection attempts are blocked, and a person in distress is
+handed to a human (escalate), never answered with a cold refusal. A deployment overrides
+any of them with ``SUPPORTBOT_SAFETY_ACTIONS``, e.g. ``harassment=escalate,pii_ip=allow``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from supportbot.safety.verdict import ACTION_ORDER, Action, Category, Span, Verdict
+
+DEFAULT_ACTIONS: dict[Category, Action] = {
+    Category.INJECTION: Action.BLOCK,
+    Category.HATE: Action.BLOCK,
+    Category.HARASSMENT: Action.BLOCK,
+    Category.VIOLENCE: Action.ESCALATE,  # a threat needs a person to look at it
+    Category.SELF_HARM: Action.ESCALATE,
+    Category.SEXUAL: Action.BLOCK,
+    Category.SEXUAL_MINORS: Action.ESCALATE,
+    Category.CRIME: Action.BLOCK,
+    Category.PII_EMAIL: Action.REDACT,
+    Category.PII_PHONE: Action.REDACT,
+    Category.PII_CARD: Action.REDACT,
+    Category.PII_IBAN: Action.REDACT,
+    Category.PII_IP: Action.REDACT,
+    Category.PII_NATIONAL_ID: Action.REDACT,
+    Category.PROMPT_LEAK: Action.BLOCK,
+    Category.ACTIVE_CONTENT: Action.BLOCK,
+}
+
+
+def parse_actions(spec: str) -> dict[Category, Action]:
+    """``"hate=escalate,pii_ip=allow"`` -> overrides; unknown names are an error, not ignored."""
+    overrides: dict[Category, Action] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, action = item.partition("=")
+        try:
+            overrides[Category(name.strip())] = Action(action.strip())
+        except ValueError as exc:
+            known = ", ".join(c.value for c in Category)
+            raise ValueError(
+                f"bad safety action {item!r}: use <category>=<allow|redact|block|escalate> "
+                f"with a category among {known}"
+            ) from exc
+    return overrides
+
+
+def actions_for(overrides: Mapping[Category, Action] | None = None) -> dict[Category, Action]:
+    return {**DEFAULT_ACTIONS, **(overrides or {})}
+
+
+def decide(
+    text: str,
+    scores: Mapping[Category, float],
+    thresholds: Mapping[Category, float],
+    spans: Iterable[Span],
+    actions: Mapping[Category, Action],
+) -> Verdict:
+    """Combine classifier scores and detector spans into one Verdict for ``text``."""
+    spans = sorted(spans, key=lambda s: s.start)
+    flagged = {c for c, score in scores.items() if score >= thresholds.get(c, 1.0)}
+    flagged |= {span.category for span in spans}
+    flagged = {c for c in flagged if actions.get(c, Action.BLOCK) is not Action.ALLOW}
+    action = max(
+        (actions.get(c, Action.BLOCK) for c in flagged),
+        key=ACTION_ORDER.index,
+        default=Action.ALLOW,
+    )
+    redact_spans = [s for s in spans if actions.get(s.category) is Action.REDACT]
+    return Verdict(
+        action=action,
+        categories=tuple(sorted(flagged, key=lambda c: list(Category).index(c))),
+        scores={str(c): float(v) for c, v in scores.items()},
+        spans=tuple(spans),
+        redacted=redact_text(text, redact_spans),
+    )
+
+
+PLACEHOLDERS = {
+    Category.PII_EMAIL: "[EMAIL]",
+    Category.PII_PHONE: "[PHONE]",
+    Category.PII_CARD: "[CARD]",
+    Category.PII_IBAN: "[IBAN]",
+    Category.PII_IP: "[IP]",
+    Category.PII_NATIONAL_ID: "[ID]",
+}
+
+
+def redact_text(text: str, spans: Iterable[Span]) -> str:
+    """``text`` with each (non-overlapping) span replaced by its category's placeholder."""
+    out, cursor = [], 0
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.start < cursor:
+            continue  # overlapping: the earlier span already covers it
+        out.append(text[cursor : span.start])
+        out.append(PLACEHOLDERS.get(span.category, "[REDACTED]"))
+        cursor = span.end
+    out.append(text[cursor:])
+    return "".join(out)
