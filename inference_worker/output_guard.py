@@ -1,0 +1,78 @@
+"""The streaming output guard: generated text is held back until it has been checked.
+
+Text accumulates until a checkpoint (the end of a sentence, or ``window_chars`` characters
+for text that does not end one soon, such as scripts written without spaces), then the
+whole reply so far is checked and, if safe, the new part is released. Once a check fails
+nothing more is released: the caller aborts the generation, retracts what the customer saw
+and replaces the reply. The check itself is supplied by the caller (the web app's safety
+filter), so this module knows nothing about categories.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Sentence ends across the scripts we serve: Latin/Cyrillic punctuation followed by space or
+# the end, CJK full stops, Arabic and Devanagari marks, and line breaks.
+_CHECKPOINT = re.compile(r"[.!?;:…](?=\s)|[。！？；]|[؟۔।॥]|\n")
+
+
+@dataclass(frozen=True, slots=True)
+class GuardDecision:
+    allow: bool
+    reason: str = ""  # why it was blocked, for the log and the escalation
+    categories: tuple[str, ...] = ()
+
+
+ALLOW = GuardDecision(True)
+
+# check(text_so_far) -> decision; text_so_far is everything generated up to the checkpoint.
+Checker = Callable[[str], GuardDecision]
+
+
+class StreamGuard:
+    def __init__(self, check: Checker, *, window_chars: int = 64) -> None:
+        self.check = check
+        self.window_chars = window_chars
+        self.released = ""  # checked and passed on
+        self.pending = ""  # generated, not yet checked
+        self.blocked: GuardDecision | None = None
+
+    def feed(self, text: str) -> str:
+        """Add generated text; return the part that is now checked and may be shown."""
+        if self.blocked is not None:
+            return ""
+        self.pending += text
+        cut = self._checkpoint()
+        if cut is None:
+            return ""
+        return self._check_through(cut)
+
+    def finish(self) -> str:
+        """The generation ended: check and release whatever is still held back."""
+        if self.blocked is not None or not self.pending:
+            return ""
+        return self._check_through(len(self.pending))
+
+    def _checkpoint(self) -> int | None:
+        last = None
+        for match in _CHECKPOINT.finditer(self.pending):
+            last = match.end()
+        if last is not None:
+            return last
+        if len(self.pending) >= self.window_chars:
+            return len(self.pending)
+        return None
+
+    def _check_through(self, cut: int) -> str:
+        candidate = self.released + self.pending[:cut]
+        decision = self.check(candidate)
+        if not decision.allow:
+            self.blocked = decision
+            return ""
+        piece = self.pending[:cut]
+        self.released = candidate
+        self.pending = self.pending[cut:]
+        return piece
