@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "supportbot.experiments",
     "supportbot.knowledge",
     "supportbot.chat",
+    "supportbot.safety",
 ]
 
 MIDDLEWARE = [
