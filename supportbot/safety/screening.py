@@ -1,0 +1,78 @@
+"""Screening customer messages and model output: detectors + classifier + policy -> Verdict.
+
+Everything here is a pure function of its inputs (no database): the consumer and the worker
+call it and record the verdicts. Several texts are screened together when they arrive
+together, because the classifier's cost is mostly per batch, not per text.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+from supportbot.safety.output import OutputContext, check_output
+from supportbot.safety.policy import actions_for, decide, parse_actions
+from supportbot.safety.verdict import Action, Category, Verdict
+
+HARM_CATEGORIES = (
+    Category.INJECTION,
+    Category.HATE,
+    Category.HARASSMENT,
+    Category.VIOLENCE,
+    Category.SELF_HARM,
+    Category.SEXUAL,
+    Category.SEXUAL_MINORS,
+    Category.CRIME,
+)
+
+
+def deployment_actions() -> dict[Category, Action]:
+    """The policy with this deployment's overrides (``SUPPORTBOT_SAFETY_ACTIONS``)."""
+    return actions_for(parse_actions(os.environ.get("SUPPORTBOT_SAFETY_ACTIONS", "")))
+
+
+def _classify(texts: Sequence[str]) -> tuple[list[dict[Category, float]], dict[Category, float]]:
+    from supportbot.safety import classifier
+
+    return classifier.score_texts(list(texts)), classifier.thresholds()
+
+
+def screen_inputs(
+    texts: Sequence[str],
+    *,
+    languages: Sequence[str | None] | None = None,
+    actions: Mapping[Category, Action] | None = None,
+) -> list[Verdict]:
+    """One Verdict per customer message: injection and harm scores, PII spans, the action."""
+    from supportbot.safety.pii import find_pii
+
+    actions = actions if actions is not None else deployment_actions()
+    languages = languages or [None] * len(texts)
+    all_scores, thresholds = _classify(texts)
+    return [
+        decide(text, scores, thresholds, find_pii(text, language=language), actions)
+        for text, scores, language in zip(texts, all_scores, languages, strict=True)
+    ]
+
+
+def screen_input(text: str, *, language: str | None = None) -> Verdict:
+    return screen_inputs([text], languages=[language])[0]
+
+
+def check_outputs(texts: Sequence[str], context: OutputContext) -> list[Verdict]:
+    """One Verdict per model output (the reply so far at a guard checkpoint)."""
+    from supportbot.safety.pii import find_pii
+
+    all_scores, thresholds = _classify(texts)
+    harm_thresholds = {c: t for c, t in thresholds.items() if c is not Category.INJECTION}
+    return [
+        check_output(
+            text,
+            context,
+            # Injection is about what customers ask, not about what the bot says.
+            scores={c: s for c, s in scores.items() if c is not Category.INJECTION},
+            thresholds=harm_thresholds,
+            find_pii=find_pii,
+        )
+        for text, scores in zip(texts, all_scores, strict=True)
+    ]
