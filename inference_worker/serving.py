@@ -22,9 +22,10 @@ from typing import Any, Protocol
 from inference_worker.engine import Engine, QueueFull
 from inference_worker.jobs import ReplyJob
 from inference_worker.metrics import EngineMetrics
+from inference_worker.output_guard import Checker, GuardDecision, StreamGuard
 from inference_worker.prompting import render_prompt
 from inference_worker.sequence import FinishReason, GenerationRequest, StreamEvent
-from inference_worker.streaming import relay_events
+from inference_worker.streaming import RelayResult, relay_events
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class ServeResult(enum.StrEnum):
     FAILED = "failed"  # no reply stored; the customer was told, the question stays open
     ALREADY_ANSWERED = "already_answered"  # a redelivery of a job whose reply is stored
     JOINED = "joined"  # a redelivery of a job this worker was still generating
+    BLOCKED = "blocked"  # the output guard stopped it; a safe reply was stored instead
 
 
 class ReplySink(Protocol):
@@ -60,6 +62,17 @@ class ReplySink(Protocol):
         """The job ends without a stored reply; ``will_retry``: it is queued again."""
 
     def failed_frame(self, job: ReplyJob) -> Frame: ...
+
+    def output_checker(self, job: ReplyJob) -> Checker | None:
+        """The output guard's check for this job's reply, or None to stream unchecked."""
+
+    def store_blocked_reply(
+        self, job: ReplyJob, event: StreamEvent, decision: GuardDecision, *, worker: str
+    ) -> Frame:
+        """The guard stopped the reply: store a safe one instead, log and escalate; return
+        the frame that tells the customer."""
+
+    def retract_frame(self, job: ReplyJob) -> Frame: ...
 
     def delta_frame(self, job: ReplyJob, text: str) -> Frame: ...
 
@@ -146,7 +159,7 @@ class WorkerRuntime:
                 logger.info("job %s redelivered; generating it again", job.request_id)
                 self._publish(job.conversation, self.sink.restart_frame(job))
             try:
-                event = self._generate(job)
+                result = self._generate(job)
             except EngineBusy:
                 self.sink.job_abandoned(job, will_retry=True)
                 raise
@@ -154,8 +167,19 @@ class WorkerRuntime:
                 # Tell the customer and leave the question unanswered (their next resume
                 # asks again) rather than acknowledge a job that produced nothing.
                 logger.exception("generating %s failed", job.request_id)
-                event = StreamEvent(job.request_id, "", done=True, finish_reason=FinishReason.ERROR)
-            frame = self.sink.store_reply(job, event, worker=self.worker)
+                failed = StreamEvent(
+                    job.request_id, "", done=True, finish_reason=FinishReason.ERROR
+                )
+                result = RelayResult(failed)
+            if result.blocked is not None:
+                logger.warning("output guard stopped %s: %s", job.request_id, result.blocked.reason)
+                self._publish(job.conversation, self.sink.retract_frame(job))
+                frame = self.sink.store_blocked_reply(
+                    job, result.event, result.blocked, worker=self.worker
+                )
+                self._publish(job.conversation, frame)
+                return ServeResult.BLOCKED
+            frame = self.sink.store_reply(job, result.event, worker=self.worker)
             self._publish(job.conversation, frame)
             return ServeResult.REPLIED if frame.get("seq") is not None else ServeResult.FAILED
         except EngineBusy:
@@ -171,7 +195,7 @@ class WorkerRuntime:
                 logger.exception("could not report the failure of %s", job.request_id)
             return ServeResult.FAILED
 
-    def _generate(self, job: ReplyJob) -> StreamEvent:
+    def _generate(self, job: ReplyJob) -> RelayResult:
         prompt = render_prompt(self.engine.tokenizer, job.prompt, instruct=self.engine.is_instruct)
         request = GenerationRequest(
             request_id=job.request_id,
@@ -192,8 +216,17 @@ class WorkerRuntime:
         async def send(text: str) -> None:
             await self._publish_quietly(job.conversation, self.sink.delta_frame(job, text))
 
+        checker = self.sink.output_checker(job)
+        guard = StreamGuard(checker) if checker is not None else None
         relay = asyncio.run_coroutine_threadsafe(
-            relay_events(events, send, self.coalesce_s), self._loop
+            relay_events(
+                events,
+                send,
+                self.coalesce_s,
+                guard=guard,
+                abort=lambda: self.engine.abort(request.request_id),
+            ),
+            self._loop,
         )
         try:
             return relay.result(timeout=self.job_timeout_s)

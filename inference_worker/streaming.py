@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
+from inference_worker.output_guard import GuardDecision, StreamGuard
 from inference_worker.sequence import StreamEvent
 
 
@@ -48,16 +51,29 @@ class DeltaCoalescer:
         return text
 
 
+@dataclass(slots=True)
+class RelayResult:
+    event: StreamEvent  # the engine's final event (finish_reason "abort" after a block)
+    blocked: GuardDecision | None = None  # set when the output guard stopped the reply
+
+
 async def relay_events(
     events: asyncio.Queue[StreamEvent],
     send: Callable[[str], Awaitable[None]],
     interval_s: float,
-) -> StreamEvent:
-    """Send an engine stream's text through ``send``, coalesced; return the final event.
+    *,
+    guard: StreamGuard | None = None,
+    abort: Callable[[], None] | None = None,
+) -> RelayResult:
+    """Send an engine stream's text through ``send``, coalesced; return how it ended.
 
-    ``send`` should not raise: a lost delta costs nothing (the final event carries the whole
-    text), while a dead relay would cost the reply.
+    With a ``guard``, only checked text is sent; its checks run on a worker thread (they
+    take milliseconds) so the loop keeps serving other replies. When the guard blocks,
+    ``abort`` stops the generation and the rest of the stream is drained unsent.
+    ``send`` should not raise: a lost delta costs nothing (the final event carries the
+    whole text), while a dead relay would cost the reply.
     """
+    loop = asyncio.get_running_loop()
     coalescer = DeltaCoalescer(interval_s)
     while True:
         wait = coalescer.due_in(time.monotonic())
@@ -68,12 +84,31 @@ async def relay_events(
             if text:
                 await send(text)
             continue
-        text = (
-            coalescer.flush(time.monotonic())
-            if event.done
-            else coalescer.push(event.text, time.monotonic())
-        )
-        if text:
+        visible = await _visible_text(event, guard, abort, loop)
+        now = time.monotonic()
+        text = coalescer.push(visible, now)
+        if event.done:
+            text = (text or "") + (coalescer.flush(now) or "")
+        if text and (guard is None or guard.blocked is None):
             await send(text)
         if event.done:
-            return event
+            return RelayResult(event, guard.blocked if guard is not None else None)
+
+
+async def _visible_text(
+    event: StreamEvent,
+    guard: StreamGuard | None,
+    abort: Callable[[], None] | None,
+    loop: asyncio.AbstractEventLoop,
+) -> str:
+    """The text this event lets the customer see (a done event's own text is the whole
+    reply, already sent piece by piece)."""
+    if guard is None:
+        return "" if event.done else event.text
+    if guard.blocked is not None:
+        return ""  # blocked: drain the stream until the engine confirms the abort
+    step = guard.finish if event.done else functools.partial(guard.feed, event.text)
+    visible = await loop.run_in_executor(None, step)
+    if guard.blocked is not None and abort is not None and not event.done:
+        abort()
+    return visible

@@ -166,6 +166,8 @@ SUPPORTBOT = {
     "REDELIVERY_TIMEOUT_S": env_int("SUPPORTBOT_REDELIVERY_TIMEOUT_S", 300, minimum=2),
     # A generation still running after this is abandoned as stuck (and reported failed);
     # it must end before the broker hands the job out again.
+    # Check model output while it streams (supportbot/safety); off only for debugging.
+    "OUTPUT_GUARD": env_bool("SUPPORTBOT_OUTPUT_GUARD", True),
     # Bearer token for /metrics; without one, only loopback callers may scrape.
     "METRICS_TOKEN": env_str("SUPPORTBOT_METRICS_TOKEN", ""),
     # How often a worker publishes its engine metrics for /metrics to relay.

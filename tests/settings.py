@@ -12,6 +12,8 @@ os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SUPPORTBOT_MODEL", "tiny-moe")
 os.environ.setdefault("SUPPORTBOT_MAX_NEW_TOKENS", "24")
 os.environ.setdefault("SUPPORTBOT_METRICS_TOKEN", "test-metrics-token")
+# The tiny test model writes random tokens; guard tests drive the guard with scripted streams.
+os.environ.setdefault("SUPPORTBOT_OUTPUT_GUARD", "0")
 os.environ.setdefault("SUPPORTBOT_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var"))
 
 from supportbot.settings import *  # noqa: F403

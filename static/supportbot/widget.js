@@ -697,6 +697,7 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
       case "bot.delta": return onDelta(frame);
       case "bot.done": return onDone(frame);
       case "bot.restart": return onRestart(frame);
+      case "bot.retract": return onRestart(frame); // the guard stopped it; the safe reply follows in bot.done
       case "message": return onMessage(frame);
       case "resume.done":
         state.replaying = false;

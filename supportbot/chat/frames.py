@@ -64,6 +64,11 @@ def bot_restart(reply_to_seq: int) -> dict[str, Any]:
     return {"type": "bot.restart", "reply_to": reply_to_seq}
 
 
+def bot_retract(reply_to_seq: int) -> dict[str, Any]:
+    """The output guard stopped this reply: remove what was shown of it; bot.done follows."""
+    return {"type": "bot.retract", "reply_to": reply_to_seq}
+
+
 def stored_message(message: Message) -> dict[str, Any]:
     """A stored message as replayed on resume; bot replies replay as ``bot.done``."""
     if message.role == Actor.BOT:

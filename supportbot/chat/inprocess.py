@@ -147,7 +147,8 @@ class InProcessDispatcher:
             await self._send_delta(job, text)
 
         interval = settings.SUPPORTBOT["COALESCE_MS"] / 1000
-        await self._finish(job, await relay_events(events, send, interval))
+        result = await relay_events(events, send, interval)
+        await self._finish(job, result.event)
 
     async def _finish(self, job: ReplyJob, event: StreamEvent) -> None:
         outcome = ReplyOutcome.from_stream(event, queued_at=job.queued_at, worker="web")

@@ -17,14 +17,17 @@ from django.db import OperationalError, close_old_connections
 from inference_worker.config import EngineConfig, SamplingDefaults
 from inference_worker.engine import Engine
 from inference_worker.jobs import ReplyJob
+from inference_worker.output_guard import Checker, GuardDecision
 from inference_worker.sequence import StreamEvent
 from inference_worker.serving import Frame
 from supportbot.celery import QUEUE_PREFIX
 from supportbot.chat import frames, job_registry
 from supportbot.chat.dispatch import job_marker_key, send_to_conversation
 from supportbot.chat.models import Actor, Message
+from supportbot.chat.safety_actions import store_blocked_reply
 from supportbot.chat.services import ReplyOutcome, store_bot_reply
 from supportbot.experiments.models import ModelVariant
+from supportbot.safety.guard import blocked_verdict, output_checker
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +63,22 @@ class DjangoReplySink:
 
     def failed_frame(self, job: ReplyJob) -> Frame:
         return frames.bot_failed(job.reply_to_seq)
+
+    def output_checker(self, job: ReplyJob) -> Checker | None:
+        return output_checker(job)
+
+    def store_blocked_reply(
+        self, job: ReplyJob, event: StreamEvent, decision: GuardDecision, *, worker: str
+    ) -> Frame:
+        outcome = ReplyOutcome.from_stream(event, queued_at=job.queued_at, worker=worker)
+        reply = store_blocked_reply(job.reply_to_id, outcome, blocked_verdict(event, decision))
+        self._forget(job, answered=reply is not None)
+        if reply is None:
+            return frames.bot_failed(job.reply_to_seq)
+        return frames.bot_done(reply, job.reply_to_seq)
+
+    def retract_frame(self, job: ReplyJob) -> Frame:
+        return frames.bot_retract(job.reply_to_seq)
 
     def delta_frame(self, job: ReplyJob, text: str) -> Frame:
         return frames.bot_delta(job.reply_to_seq, text)

@@ -11,6 +11,7 @@ from inference_worker.config import EngineConfig
 from inference_worker.engine import Engine
 from inference_worker.jobs import ReplyJob
 from inference_worker.model_runner import ModelRunner
+from inference_worker.output_guard import GuardDecision
 from inference_worker.prompting import PromptSpec, Turn
 from inference_worker.serving import ServeResult, WorkerRuntime
 
@@ -44,6 +45,19 @@ class RecordingSink:
 
     def failed_frame(self, job):
         return {"type": "bot.done", "seq": None, "text": ""}
+
+    checker = None
+
+    def output_checker(self, job):
+        return self.checker
+
+    def store_blocked_reply(self, job, event, decision, *, worker):
+        self.events.append(f"blocked {job.request_id}: {decision.reason}")
+        self.stored[job.reply_to_id] = "safe reply"
+        return {"type": "bot.done", "seq": 99, "text": "safe reply"}
+
+    def retract_frame(self, job):
+        return {"type": "bot.retract"}
 
     def delta_frame(self, job, text):
         return {"type": "bot.delta", "text": text}
@@ -123,3 +137,28 @@ def test_a_failing_store_tells_the_customer_and_releases_the_job(runtime):
     assert serving.serve(job()) is ServeResult.FAILED
     assert sink.frames[-1][1] == {"type": "bot.done", "seq": None, "text": ""}
     assert sink.events[-1] == "abandoned conv-1:1 retry=False"
+
+
+def test_a_reply_the_guard_stops_is_retracted_and_replaced(runtime):
+    serving, sink = runtime
+    checked: list[str] = []
+
+    def refuse_everything(text: str) -> GuardDecision:
+        checked.append(text)
+        return GuardDecision(False, reason="hate", categories=("hate",))
+
+    sink.checker = refuse_everything
+    assert serving.serve(job()) is ServeResult.BLOCKED
+    assert checked, "the guard saw the reply"
+    assert "bot.delta" not in types(sink)  # nothing unchecked reached the customer
+    assert types(sink) == ["bot.retract", "bot.done"]
+    assert sink.frames[-1][1]["text"] == "safe reply"
+    assert sink.events[-1] == "blocked conv-1:1: hate"
+
+
+def test_a_guard_that_passes_everything_loses_no_text(runtime):
+    serving, sink = runtime
+    sink.checker = lambda text: GuardDecision(True)
+    assert serving.serve(job()) is ServeResult.REPLIED
+    deltas = "".join(f["text"] for _, f in sink.frames if f["type"] == "bot.delta")
+    assert deltas.strip() == sink.stored[1]

@@ -1,0 +1,48 @@
+"""What happens to a conversation when the safety filter steps in."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from django.db import transaction
+
+from supportbot.chat.models import Actor, Conversation, Message
+from supportbot.chat.services import ReplyOutcome, store_bot_reply
+from supportbot.safety.messages import message
+from supportbot.safety.models import SafetyEvent
+from supportbot.safety.verdict import Verdict
+
+
+def escalate(conversation: Conversation, *, reason: str, data: dict | None = None) -> None:
+    """Hand a bot conversation to a person (a no-op once a person has it, or it is closed)."""
+    if conversation.state == Conversation.State.BOT:
+        conversation.transition(
+            Conversation.State.WAITING_AGENT, actor=Actor.SYSTEM, reason=reason, data=data
+        )
+
+
+def store_blocked_reply(
+    reply_to_id: int, outcome: ReplyOutcome, verdict: Verdict
+) -> Message | None:
+    """The output guard stopped the model: store a safe reply in the customer's language in
+    its place, log the decision and escalate, in one transaction."""
+    customer_message = Message.objects.select_related("conversation").get(pk=reply_to_id)
+    language = customer_message.conversation.language
+    safe = replace(outcome, text=message("output_blocked", language), finish_reason="blocked")
+    categories = ",".join(verdict.categories)
+    with transaction.atomic():
+        reply, created = store_bot_reply(reply_to_id, safe)
+        if not created:
+            return reply
+        SafetyEvent.record(
+            verdict,
+            conversation_id=customer_message.conversation_id,
+            direction=SafetyEvent.Direction.OUTPUT,
+            message_id=reply.pk if reply else None,
+            language=language,
+        )
+        conversation = Conversation.objects.select_for_update().get(
+            pk=customer_message.conversation_id
+        )
+        escalate(conversation, reason=f"output_blocked:{categories}", data={"message": reply_to_id})
+    return reply
