@@ -1,0 +1,69 @@
+"""The learned part of the safety filter: per-category probabilities for customer messages.
+
+Small logistic heads (``data/heads.npz``, written by ``python -m supportbot.safety.train``) over
+multilingual USE v3 embeddings, with one threshold per category. The same call screens model
+output sentences: the heads do not care who wrote the text.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from supportbot.safety.embeddings import embed
+from supportbot.safety.verdict import Category
+
+HEADS_PATH = Path(__file__).parent / "data" / "heads.npz"
+
+
+@dataclass(frozen=True)
+class Heads:
+    categories: tuple[Category, ...]
+    coef: np.ndarray  # (512, n_categories)
+    bias: np.ndarray  # (n_categories,)
+    thresholds: dict[Category, float]
+
+
+@functools.cache
+def load_heads(path: Path = HEADS_PATH) -> Heads:
+    with np.load(path, allow_pickle=False) as z:
+        cats = tuple(Category(str(c)) for c in z["categories"])
+        return Heads(
+            categories=cats,
+            coef=z["coef"].astype(np.float32),
+            bias=z["bias"].astype(np.float32),
+            thresholds={c: float(t) for c, t in zip(cats, z["thresholds"], strict=True)},
+        )
+
+
+def score_embeddings(x: np.ndarray, heads: Heads | None = None) -> np.ndarray:
+    """Probabilities, shape (len(x), n_categories), in ``heads.categories`` order."""
+    heads = heads or load_heads()
+    return 1.0 / (1.0 + np.exp(-(x @ heads.coef + heads.bias)))
+
+
+def score_texts(texts: list[str]) -> list[dict[Category, float]]:
+    """Probability per category for each text (one batched embedding call)."""
+    heads = load_heads()
+    probs = score_embeddings(embed(texts), heads)
+    return [dict(zip(heads.categories, map(float, row), strict=True)) for row in probs]
+
+
+def thresholds() -> dict[Category, float]:
+    """The score at or above which a category counts as found."""
+    return dict(load_heads().thresholds)
+
+
+def flagged(scores: dict[Category, float]) -> tuple[Category, ...]:
+    """The categories whose score reaches their threshold, strongest first."""
+    limits = load_heads().thresholds
+    hits = [c for c, s in scores.items() if s >= limits.get(c, 1.1)]
+    return tuple(sorted(hits, key=lambda c: -scores[c]))
+
+
+def classify(texts: list[str]) -> list[tuple[Category, ...]]:
+    """Flagged categories per text; an empty tuple means the classifier found nothing."""
+    return [flagged(s) for s in score_texts(texts)]
