@@ -18,13 +18,16 @@ from inference_worker.config import EngineConfig
 from inference_worker.engine import Engine, QueueFull
 from inference_worker.jobs import ReplyJob
 from inference_worker.metrics import EngineMetrics
+from inference_worker.output_guard import StreamGuard
 from inference_worker.prompting import render_prompt
 from inference_worker.sequence import GenerationRequest, StreamEvent
-from inference_worker.streaming import relay_events
+from inference_worker.streaming import RelayResult, relay_events
 from supportbot.chat import frames
 from supportbot.chat.dispatch import DispatchError, send_to_conversation
+from supportbot.chat.safety_actions import store_blocked_reply
 from supportbot.chat.services import ReplyOutcome, reply_exists, store_bot_reply
 from supportbot.ops.metrics import dispatches
+from supportbot.safety.guard import blocked_verdict, output_checker
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +125,7 @@ class InProcessDispatcher:
             dispatches.labels(outcome="busy").inc()
             raise DispatchError("busy", "The assistant is busy.") from exc
         dispatches.labels(outcome="queued").inc()
-        task = loop.create_task(self._relay_stream(job, events))
+        task = loop.create_task(self._relay_stream(job, events, engine))
         self._inflight[job.request_id] = (task, engine)
 
         def forget(done: asyncio.Task) -> None:
@@ -142,13 +145,46 @@ class InProcessDispatcher:
             # would cost the reply.
             logger.exception("sending a delta of %s failed", job.request_id)
 
-    async def _relay_stream(self, job: ReplyJob, events: asyncio.Queue[StreamEvent]) -> None:
+    async def _relay_stream(
+        self, job: ReplyJob, events: asyncio.Queue[StreamEvent], engine: Engine
+    ) -> None:
         async def send(text: str) -> None:
             await self._send_delta(job, text)
 
         interval = settings.SUPPORTBOT["COALESCE_MS"] / 1000
-        result = await relay_events(events, send, interval)
-        await self._finish(job, result.event)
+        checker = output_checker(job)
+        result = await relay_events(
+            events,
+            send,
+            interval,
+            guard=StreamGuard(checker) if checker is not None else None,
+            abort=lambda: engine.abort(job.request_id),
+        )
+        if result.blocked is not None:
+            await self._replace_blocked(job, result)
+        else:
+            await self._finish(job, result.event)
+
+    async def _replace_blocked(self, job: ReplyJob, result: RelayResult) -> None:
+        """The guard stopped the reply: retract it, store a safe one, hand over to a person."""
+        logger.warning("output guard stopped %s: %s", job.request_id, result.blocked.reason)
+        outcome = ReplyOutcome.from_stream(result.event, queued_at=job.queued_at, worker="web")
+        try:
+            await send_to_conversation(job.conversation, frames.bot_retract(job.reply_to_seq))
+            verdict = await asyncio.get_running_loop().run_in_executor(
+                None, blocked_verdict, result.event, result.blocked
+            )
+            reply = await database_sync_to_async(store_blocked_reply)(
+                job.reply_to_id, outcome, verdict
+            )
+            frame = (
+                frames.bot_done(reply, job.reply_to_seq)
+                if reply is not None
+                else frames.bot_failed(job.reply_to_seq)
+            )
+            await send_to_conversation(job.conversation, frame)
+        except Exception:
+            logger.exception("replacing the stopped reply to message %s failed", job.reply_to_id)
 
     async def _finish(self, job: ReplyJob, event: StreamEvent) -> None:
         outcome = ReplyOutcome.from_stream(event, queued_at=job.queued_at, worker="web")
