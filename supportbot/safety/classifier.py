@@ -1,8 +1,9 @@
 """The learned part of the safety filter: per-category probabilities for customer messages.
 
-Small logistic heads (``data/heads.npz``, written by ``python -m supportbot.safety.train``) over
-multilingual USE v3 embeddings, with one threshold per category. The same call screens model
-output sentences: the heads do not care who wrote the text.
+A small MLP with one sigmoid output per category (``data/heads.npz``, written by
+``python -m supportbot.safety.train``) over multilingual USE v3 embeddings, with one threshold
+per category. The same call screens model output sentences: the heads do not care who wrote
+the text.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ HEADS_PATH = Path(__file__).parent / "data" / "heads.npz"
 @dataclass(frozen=True)
 class Heads:
     categories: tuple[Category, ...]
-    coef: np.ndarray  # (512, n_categories)
-    bias: np.ndarray  # (n_categories,)
+    w1: np.ndarray  # (512, hidden)
+    b1: np.ndarray
+    w2: np.ndarray  # (hidden, n_categories)
+    b2: np.ndarray
     thresholds: dict[Category, float]
 
 
@@ -33,8 +36,10 @@ def load_heads(path: Path = HEADS_PATH) -> Heads:
         cats = tuple(Category(str(c)) for c in z["categories"])
         return Heads(
             categories=cats,
-            coef=z["coef"].astype(np.float32),
-            bias=z["bias"].astype(np.float32),
+            w1=z["w1"],
+            b1=z["b1"],
+            w2=z["w2"],
+            b2=z["b2"],
             thresholds={c: float(t) for c, t in zip(cats, z["thresholds"], strict=True)},
         )
 
@@ -42,7 +47,8 @@ def load_heads(path: Path = HEADS_PATH) -> Heads:
 def score_embeddings(x: np.ndarray, heads: Heads | None = None) -> np.ndarray:
     """Probabilities, shape (len(x), n_categories), in ``heads.categories`` order."""
     heads = heads or load_heads()
-    return 1.0 / (1.0 + np.exp(-(x @ heads.coef + heads.bias)))
+    hidden = np.maximum(x @ heads.w1 + heads.b1, 0.0)
+    return 1.0 / (1.0 + np.exp(-(hidden @ heads.w2 + heads.b2)))
 
 
 def score_texts(texts: list[str]) -> list[dict[Category, float]]:

@@ -4,9 +4,10 @@ Trains only on what the task allows: the deepset prompt-injection *train* split,
 *train* split (all benign, its out-of-scope items included) and the hand-written seeds in
 ``supportbot/safety/data/seeds``. Evaluation sets are never read here.
 
-One logistic regression per category over the 512-d multilingual embeddings. Thresholds come
-from out-of-fold scores on the same training data, so they are not judged on examples the head
-has memorised. Everything is seeded and runs in float64 on CPU, so a rerun writes the same file.
+One small MLP (a sigmoid output per category) over the 512-d multilingual embeddings.
+Thresholds come from out-of-fold scores on the same training data, so they are not judged on
+examples the head has memorised. Everything is seeded and trains on one CPU thread, so a rerun
+writes the same file.
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ SEED_BENIGN_WEIGHT = 8.0
 OTHER_HARM_WEIGHT = 0.1
 # The positives of each head together weigh this fraction of its negatives.
 POSITIVE_SHARE = 0.5
-L2 = 1e-3
+HIDDEN = 128
+EPOCHS = 30
+BATCH = 256
+LEARNING_RATE = 2e-3
+WEIGHT_DECAY = 1e-4
 FOLDS = 5
 SEED = 20240617
 # Threshold choice: the lowest score that keeps the out-of-fold false positive rate on benign
@@ -100,38 +105,54 @@ def targets_and_weights(ts: TrainingSet) -> tuple[np.ndarray, np.ndarray]:
     return y, w / w.mean(axis=0, keepdims=True)
 
 
-def fit_heads(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted L2 logistic regression for every column of ``y`` at once (L-BFGS, float64)."""
+def fit_heads(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
+    """One small MLP with a sigmoid output per category, trained on weighted BCE.
+
+    A linear head on these embeddings mostly learns the topic (a group, a weapon), so it
+    cannot tell "I hate X" from "saying X are parasites is wrong"; one hidden layer can.
+    """
     import torch
 
+    threads = torch.get_num_threads()
+    # One thread and fixed seeds: the same sums in the same order, so reruns match.
+    torch.set_num_threads(1)
     torch.manual_seed(SEED)
-    xt = torch.from_numpy(x.astype(np.float64))
-    yt, wt = torch.from_numpy(y), torch.from_numpy(w)
-    coef = torch.zeros(x.shape[1], y.shape[1], dtype=torch.float64, requires_grad=True)
-    bias = torch.zeros(y.shape[1], dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS(
-        [coef, bias], lr=1.0, max_iter=500, tolerance_grad=1e-9, line_search_fn="strong_wolfe"
-    )
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        logits = xt @ coef + bias
-        loss = (
-            torch.nn.functional.binary_cross_entropy_with_logits(
-                logits, yt, weight=wt, reduction="sum"
-            )
-            / len(xt)
-            + L2 * (coef * coef).sum()
+    try:
+        model = torch.nn.Sequential(
+            torch.nn.Linear(x.shape[1], HIDDEN),
+            torch.nn.ReLU(),
+            torch.nn.Linear(HIDDEN, y.shape[1]),
         )
-        loss.backward()
-        return loss
+        opt = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+        xt = torch.from_numpy(x.astype(np.float32))
+        yt = torch.from_numpy(y.astype(np.float32))
+        wt = torch.from_numpy(w.astype(np.float32))
+        order = torch.Generator().manual_seed(SEED)
+        for _ in range(EPOCHS):
+            perm = torch.randperm(len(xt), generator=order)
+            for i in range(0, len(xt), BATCH):
+                b = perm[i : i + BATCH]
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                    model(xt[b]), yt[b], weight=wt[b]
+                )
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+    finally:
+        torch.set_num_threads(threads)
+    first, last = model[0], model[2]
+    return {
+        "w1": first.weight.detach().numpy().T.copy(),
+        "b1": first.bias.detach().numpy().copy(),
+        "w2": last.weight.detach().numpy().T.copy(),
+        "b2": last.bias.detach().numpy().copy(),
+    }
 
-    opt.step(closure)
-    return coef.detach().numpy(), bias.detach().numpy()
 
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+def predict(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Per-category probabilities from the MLP parameters (the classifier does the same)."""
+    h = np.maximum(x @ params["w1"] + params["b1"], 0.0)
+    return 1.0 / (1.0 + np.exp(-(h @ params["w2"] + params["b2"])))
 
 
 def out_of_fold_scores(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -141,8 +162,7 @@ def out_of_fold_scores(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarra
     scores = np.zeros_like(y)
     for k in range(FOLDS):
         held = fold == k
-        coef, bias = fit_heads(x[~held], y[~held], w[~held])
-        scores[held] = sigmoid(x[held] @ coef + bias)
+        scores[held] = predict(fit_heads(x[~held], y[~held], w[~held]), x[held])
     return scores
 
 
@@ -178,18 +198,17 @@ def embed_cached(texts: list[str], cache: Path | None) -> np.ndarray:
 
 def train(data: Path, out: Path = HEADS_PATH, cache: Path | None = None) -> dict:
     ts = load_training_set(data)
-    x = embed_cached(ts.texts, cache).astype(np.float64)
+    x = embed_cached(ts.texts, cache).astype(np.float32)
     y, w = targets_and_weights(ts)
     oof = out_of_fold_scores(x, y, w)
     thresholds = choose_thresholds(oof, ts.labels)
-    coef, bias = fit_heads(x, y, w)
+    params = fit_heads(x, y, w)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         out,
         categories=np.array([str(c) for c in HARM_CATEGORIES]),
-        coef=coef.astype(np.float32),
-        bias=bias.astype(np.float32),
         thresholds=thresholds.astype(np.float32),
+        **{k: v.astype(np.float32) for k, v in params.items()},
     )
     labels = np.array(ts.labels)
     report = {"n_texts": len(ts.texts), "categories": {}}
