@@ -106,6 +106,12 @@ _VERSION = re.compile(
     re.IGNORECASE,
 )
 
+# Full-width forms (Japanese and Chinese input methods) and Arabic-Indic, Persian,
+# Devanagari and Thai digits, mapped one character to one so offsets stay those of the text.
+_ASCII_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+for _zero in (0x0660, 0x06F0, 0x0966, 0x0E50):
+    _ASCII_FOLD |= {_zero + d: 0x30 + d for d in range(10)}
+
 SCORE_EMAIL = 0.95
 SCORE_IBAN = 0.95
 SCORE_CARD = 0.9
@@ -254,6 +260,7 @@ def find_pii(text: str, *, language: str | None = None, region: str | None = Non
     ``language`` (an ISO 639-1 code, "pt-BR" style accepted) and ``region`` (ISO 3166 alpha-2)
     choose the regions whose national phone formats are tried; without them all known are.
     """
+    text = text.translate(_ASCII_FOLD)
     spans = [Span(s, e, Category.PII_EMAIL, sc) for s, e, sc in _find_emails(text)]
     spans += [Span(s, e, Category.PII_IP, sc) for s, e, sc in _find_ips(text)]
     if sum(c.isdigit() for c in text) >= 7:  # cards, IBANs, ids and phones have seven or more

@@ -367,6 +367,13 @@ def test_order_and_phone_in_one_message() -> None:
     assert found(text, "de") == {("0171 2345678", PHONE)}
 
 
+def test_full_width_and_native_digits() -> None:
+    text = "電話は０９０－１２３４－５６７８です"
+    assert redact(text, find_pii(text, language="ja")) == "電話は[PHONE]です"
+    text = "رقم هاتفي ٠٥٠١٢٣٤٥٦٧ شكرا"
+    assert redact(text, find_pii(text, language="ar")) == "رقم هاتفي [PHONE] شكرا"
+
+
 # -- redaction ------------------------------------------------------------------------------
 
 
