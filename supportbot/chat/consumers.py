@@ -7,6 +7,7 @@ import logging
 import uuid
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -18,6 +19,8 @@ from supportbot.chat.models import Conversation, Message
 from supportbot.chat.prompts import build_reply_job
 from supportbot.chat.ratelimit import SlidingWindow
 from supportbot.chat.validation import FrameError, Resume, SendMessage, parse_frame
+from supportbot.safety.screening import screen_input
+from supportbot.safety.verdict import Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +29,12 @@ CLOSE_FORBIDDEN = 4403
 
 
 def _store_and_prepare(
-    conversation_id: int, client_id: uuid.UUID, text: str
+    conversation_id: int, client_id: uuid.UUID, text: str, verdict: Verdict | None
 ) -> tuple[services.CustomerMessageResult, ReplyJob | None]:
     """Store the message and, if the bot answers, build its job: one trip to the DB thread."""
-    result = services.record_customer_message(conversation_id, client_id=client_id, text=text)
+    result = services.record_customer_message(
+        conversation_id, client_id=client_id, text=text, verdict=verdict
+    )
     return result, build_reply_job(result.message) if result.needs_reply else None
 
 
@@ -90,9 +95,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 frames.error("rate_limited", "Too many messages; wait a few seconds.", client_id)
             )
             return
+        # Screened before it is stored or prompted; on a worker thread, off the DB thread.
+        verdict = await sync_to_async(screen_input, thread_sensitive=False)(command.text)
         try:
             result, job = await database_sync_to_async(_store_and_prepare)(
-                self.conversation.pk, command.client_id, command.text
+                self.conversation.pk, command.client_id, command.text, verdict
             )
         except services.ConversationClosed:
             await self.send_json(
@@ -100,6 +107,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         await self.send_json(frames.ack(result.message))
+        if result.safety_reply is not None:
+            await send_to_conversation(
+                self.public_id, frames.bot_done(result.safety_reply, result.message.seq)
+            )
+            if result.escalated:
+                await send_to_conversation(
+                    self.public_id, frames.handoff("waiting_agent", "safety")
+                )
         # The reply first: the echo to the customer's other tabs is not what anyone waits for.
         if job is not None:
             await self.start_reply(result.message, job)

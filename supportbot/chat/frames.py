@@ -69,6 +69,11 @@ def bot_retract(reply_to_seq: int) -> dict[str, Any]:
     return {"type": "bot.retract", "reply_to": reply_to_seq}
 
 
+def handoff(state: str, reason: str) -> dict[str, Any]:
+    """The conversation moved between the bot and people (docs/protocol.md, "Handoff")."""
+    return {"type": "handoff", "state": state, "reason": reason}
+
+
 def stored_message(message: Message) -> dict[str, Any]:
     """A stored message as replayed on resume; bot replies replay as ``bot.done``."""
     if message.role == Actor.BOT:

@@ -108,7 +108,11 @@ class Message(models.Model):
     )
     seq = models.PositiveIntegerField()
     role = models.CharField(max_length=16, choices=Actor.choices)
-    text = models.TextField()
+    text = models.TextField()  # as written: the customer and the agents handling it see this
+    # Personal data replaced by placeholders: what the model, logs, analytics and exports
+    # see. Empty when nothing was redacted.
+    redacted_text = models.TextField(blank=True)
+    safety_action = models.CharField(max_length=12, blank=True)  # the input filter's verdict
     client_id = models.UUIDField(null=True, blank=True)
     language = models.CharField(max_length=8, blank=True)
     language_confidence = models.FloatField(null=True, blank=True)
@@ -149,6 +153,11 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id}#{self.seq} {self.role}"
+
+    @property
+    def model_text(self) -> str:
+        """The text as the model, logs and analytics may see it."""
+        return self.redacted_text or self.text
 
 
 class ConversationEvent(models.Model):

@@ -30,17 +30,20 @@ def build_reply_job(message: Message) -> ReplyJob:
     """The job that answers ``message`` (a stored customer message)."""
     conversation = message.conversation
     limit = settings.SUPPORTBOT["HISTORY_TURNS"]
+    # The model sees personal data only as placeholders (redacted_text, when set).
     recent = list(
         conversation.messages.filter(seq__lte=message.seq, role__in=list(_ROLE_TO_TURN))
         .order_by("-seq")
-        .values_list("role", "text")[: limit + 1]
+        .values_list("role", "text", "redacted_text")[: limit + 1]
     )[::-1]
     language = message.language or conversation.language
     prompt = PromptSpec(
         language=language,
-        knowledge=_knowledge_for(message.text, language),
+        knowledge=_knowledge_for(message.model_text, language),
         examples=_examples_for(language),
-        history=tuple(Turn(role=_ROLE_TO_TURN[role], text=text) for role, text in recent),
+        history=tuple(
+            Turn(role=_ROLE_TO_TURN[role], text=redacted or text) for role, text, redacted in recent
+        ),
         company=settings.SUPPORTBOT["COMPANY_NAME"],
     )
     return ReplyJob(

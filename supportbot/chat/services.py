@@ -19,6 +19,9 @@ from inference_worker.sequence import StreamEvent
 from supportbot.chat.language import detect_language, normalize_locale
 from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, hash_token
 from supportbot.experiments.models import ModelVariant
+from supportbot.safety.messages import message as safety_message
+from supportbot.safety.models import SafetyEvent
+from supportbot.safety.verdict import Action, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,9 @@ class CustomerMessageResult:
     message: Message
     created: bool
     needs_reply: bool
+    # The safety filter answered instead of the model (a refusal, or care and a handoff).
+    safety_reply: Message | None = None
+    escalated: bool = False
 
 
 def create_conversation(
@@ -73,7 +79,7 @@ def authenticate_conversation(public_id: str, token: str | None) -> Conversation
 
 
 def record_customer_message(
-    conversation_id: int, *, client_id: uuid.UUID, text: str
+    conversation_id: int, *, client_id: uuid.UUID, text: str, verdict: Verdict | None = None
 ) -> CustomerMessageResult:
     """Store a customer message once per ``client_id`` and decide whether the bot answers.
 
@@ -103,6 +109,8 @@ def record_customer_message(
                 seq=conversation.next_seq(),
                 role=Actor.CUSTOMER,
                 text=text,
+                redacted_text=verdict.redacted if verdict and verdict.redacted != text else "",
+                safety_action=str(verdict.action) if verdict else "",
                 client_id=client_id,
                 language=guess.code,
                 language_confidence=guess.confidence,
@@ -127,11 +135,50 @@ def record_customer_message(
                 conversation.language = guess.code
                 fields.append("language")
             conversation.save(update_fields=fields)
+            safety_reply = None
+            if verdict is not None and not verdict.is_allow:
+                SafetyEvent.record(
+                    verdict,
+                    conversation_id=conversation.pk,
+                    direction=SafetyEvent.Direction.INPUT,
+                    message_id=message.pk,
+                    language=conversation.language,
+                )
+                safety_reply = _answer_for_safety(conversation, message, verdict)
     except IntegrityError:
         # Two sockets raced with the same client_id; the other one stored it.
         message = Message.objects.get(conversation_id=conversation_id, client_id=client_id)
         return CustomerMessageResult(message, created=False, needs_reply=False)
+    if safety_reply is not None:
+        escalated = conversation.state == Conversation.State.WAITING_AGENT
+        return CustomerMessageResult(message, True, False, safety_reply, escalated)
     return CustomerMessageResult(message, created=True, needs_reply=conversation.bot_may_reply)
+
+
+def _answer_for_safety(
+    conversation: Conversation, message: Message, verdict: Verdict
+) -> Message | None:
+    """A refused or alarming message gets a fixed reply, not the model's; self-harm and
+    threats also bring in a person. Redacted messages go on to the model as usual."""
+    if verdict.action not in (Action.BLOCK, Action.ESCALATE):
+        return None
+    if not conversation.bot_may_reply:
+        return None  # a person already has the conversation: they see the flag
+    care = verdict.action is Action.ESCALATE
+    reply = Message.objects.create(
+        conversation=conversation,
+        seq=conversation.next_seq(),
+        role=Actor.BOT,
+        text=safety_message("care" if care else "input_blocked", conversation.language),
+        language=conversation.language,
+        reply_to=message,
+        finish_reason="safety",
+    )
+    conversation.save(update_fields=["last_seq", "updated_at"])
+    if care:
+        reason = "safety:" + ",".join(verdict.categories)
+        conversation.transition(Conversation.State.WAITING_AGENT, actor=Actor.SYSTEM, reason=reason)
+    return reply
 
 
 @dataclass(slots=True)

@@ -20,7 +20,10 @@ DEFAULT_ACTIONS: dict[Category, Action] = {
     Category.SELF_HARM: Action.ESCALATE,
     Category.SEXUAL: Action.BLOCK,
     Category.SEXUAL_MINORS: Action.ESCALATE,
-    Category.CRIME: Action.BLOCK,
+    # Not acted on by default yet: the classifier flags 1.9 % of Banking77's ordinary
+    # questions as crime (stolen cards, unauthorised fees), and blocking customers who report
+    # fraud is worse than answering them. Deployments may turn it on.
+    Category.CRIME: Action.ALLOW,
     Category.PII_EMAIL: Action.REDACT,
     Category.PII_PHONE: Action.REDACT,
     Category.PII_CARD: Action.REDACT,

@@ -59,18 +59,29 @@ def screen_input(text: str, *, language: str | None = None) -> Verdict:
     return screen_inputs([text], languages=[language])[0]
 
 
-def check_outputs(texts: Sequence[str], context: OutputContext) -> list[Verdict]:
+def check_outputs(
+    texts: Sequence[str],
+    context: OutputContext,
+    *,
+    actions: Mapping[Category, Action] | None = None,
+) -> list[Verdict]:
     """One Verdict per model output (the reply so far at a guard checkpoint)."""
     from supportbot.safety.pii import find_pii
 
+    actions = actions if actions is not None else deployment_actions()
     all_scores, thresholds = _classify(texts)
-    harm_thresholds = {c: t for c, t in thresholds.items() if c is not Category.INJECTION}
+    # Injection is about what customers ask, not what the bot says; categories the
+    # deployment allows are not grounds to stop a reply either.
+    harm_thresholds = {
+        c: t
+        for c, t in thresholds.items()
+        if c is not Category.INJECTION and actions.get(c) is not Action.ALLOW
+    }
     return [
         check_output(
             text,
             context,
-            # Injection is about what customers ask, not about what the bot says.
-            scores={c: s for c, s in scores.items() if c is not Category.INJECTION},
+            scores={c: s for c, s in scores.items() if c in harm_thresholds},
             thresholds=harm_thresholds,
             find_pii=find_pii,
         )
