@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--language", help="ISO 639-1 code, helps phone-number formats")
     check.add_argument("--allowed-host", action="append", default=[])
     check.add_argument("--protected", action="append", default=[])
-    check.add_argument("--json", action="store_true", help="JSON verdicts (default: a table)")
+    check.add_argument("--json", action="store_true", help="with scores and spans")
     args = parser.parse_args(argv)
 
     context = OutputContext(
