@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 # Sentence ends across the scripts we serve: Latin/Cyrillic punctuation followed by space or
 # the end, CJK full stops, Arabic and Devanagari marks, and line breaks.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 _CHECKPOINT = re.compile(r"[.!?;:…](?=\s)|[。！？；]|[؟۔।॥]|\n")
 
 
@@ -33,9 +34,14 @@ Checker = Callable[[str], GuardDecision]
 
 
 class StreamGuard:
-    def __init__(self, check: Checker, *, window_chars: int = 64) -> None:
+    def __init__(
+        self, check: Checker, *, window_chars: int = 64, first_window_chars: int = 24
+    ) -> None:
         self.check = check
         self.window_chars = window_chars
+        # The first release waits for less: it is what the customer's time to first token
+        # is made of, and every later check still covers the whole reply so far.
+        self.first_window_chars = first_window_chars
         self.released = ""  # checked and passed on
         self.pending = ""  # generated, not yet checked
         self.blocked: GuardDecision | None = None
@@ -62,9 +68,15 @@ class StreamGuard:
             last = match.end()
         if last is not None:
             return last
-        if len(self.pending) >= self.window_chars:
-            return len(self.pending)
-        return None
+        window = self.window_chars if self.released else self.first_window_chars
+        # A character of a script written without spaces carries about a word's meaning.
+        weight = len(self.pending) + 2 * len(_UNSPACED.findall(self.pending))
+        if weight < window:
+            return None
+        # Cut after the last space, so a link or a number is never checked half-written;
+        # scripts without spaces are cut where the window ends.
+        space = max(self.pending.rfind(" "), self.pending.rfind("\t"))
+        return space + 1 if space > 0 else len(self.pending)
 
     def _check_through(self, cut: int) -> str:
         candidate = self.released + self.pending[:cut]

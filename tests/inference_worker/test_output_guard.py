@@ -44,7 +44,7 @@ def test_an_unsafe_sentence_never_reaches_the_customer():
 
 def test_text_without_sentence_ends_is_checked_in_windows():
     check, _ = forbid("禁止")
-    guard = StreamGuard(check, window_chars=8)
+    guard = StreamGuard(check, window_chars=24, first_window_chars=24)  # a kanji weighs 3
     stream = ["配送には", "三日から", "五日かかり", "ます"]
     out = [guard.feed(p) for p in stream]
     assert out[0] == "" and out[1] == "配送には三日から"  # the window filled
@@ -61,6 +61,15 @@ def test_chinese_and_arabic_sentence_marks_are_checkpoints():
 
 def test_decimal_points_and_urls_do_not_cut_mid_token():
     check, checked = forbid("never-said")
-    guard = StreamGuard(check)
-    assert guard.feed("It costs 3.50 EUR at shop.example.com") == ""
-    assert checked == []
+    guard = StreamGuard(check, first_window_chars=24)
+    # Past the first window: released up to the last whole word, never half a link.
+    assert guard.feed("It costs 3.50 EUR at shop.example.com") == "It costs 3.50 EUR at "
+    assert checked == ["It costs 3.50 EUR at "]
+    assert guard.finish() == "shop.example.com"
+
+
+def test_the_first_release_comes_sooner_than_later_ones():
+    check, _ = forbid("never-said")
+    guard = StreamGuard(check, window_chars=64, first_window_chars=24)
+    assert guard.feed("Standard delivery takes three ") == "Standard delivery takes three "
+    assert guard.feed("to five business days for most ") == ""  # now the longer window

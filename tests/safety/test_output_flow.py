@@ -60,7 +60,9 @@ async def test_an_unsafe_sentence_never_reaches_the_socket(guarded, conversation
 
     frames = await receive_until(ws, "bot.done", timeout=30)
     shown = "".join(f.get("text", "") for f in frames if f["type"] == "bot.delta")
-    assert shown == "Your refund is on its way."  # checked and safe: it streamed
+    # Only checked text streamed (what was still coalescing when the block came is dropped:
+    # the retract removes the reply anyway).
+    assert shown and "Your refund is on its way.".startswith(shown)
     assert all("evil.example" not in str(f) for f in frames)
     types = [f["type"] for f in frames]
     assert types[-2:] == ["bot.retract", "bot.done"]
