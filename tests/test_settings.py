@@ -73,3 +73,19 @@ def test_redis_url_switches_channel_layer_and_cache():
         "channels.layers.InMemoryChannelLayer",
         "django.core.cache.backends.locmem.LocMemCache",
     ]
+
+
+def test_a_bad_safety_policy_stops_the_start_with_the_choices():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "DEBUG": "1", "SUPPORTBOT_SAFETY_ACTIONS": "hate=shout"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert (
+        "SUPPORTBOT_SAFETY_ACTIONS" in result.stderr
+        and "allow|redact|block|escalate" in result.stderr
+    )

@@ -7,6 +7,7 @@ together, because the classifier's cost is mostly per batch, not per text.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 
@@ -28,7 +29,12 @@ HARM_CATEGORIES = (
 
 def deployment_actions() -> dict[Category, Action]:
     """The policy with this deployment's overrides (``SUPPORTBOT_SAFETY_ACTIONS``)."""
-    return actions_for(parse_actions(os.environ.get("SUPPORTBOT_SAFETY_ACTIONS", "")))
+    return _actions(os.environ.get("SUPPORTBOT_SAFETY_ACTIONS", ""))
+
+
+@functools.lru_cache(maxsize=4)
+def _actions(spec: str) -> dict[Category, Action]:
+    return actions_for(parse_actions(spec))
 
 
 def _classify(texts: Sequence[str]) -> tuple[list[dict[Category, float]], dict[Category, float]]:
