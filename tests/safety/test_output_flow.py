@@ -70,7 +70,9 @@ async def test_an_unsafe_sentence_never_reaches_the_socket(guarded, conversation
 
     await database_sync_to_async(conversation.refresh_from_db)()
     assert conversation.state == Conversation.State.WAITING_AGENT
-    reply = await database_sync_to_async(Message.objects.get)(pk=frames[-1]["seq"])
+    reply = await database_sync_to_async(Message.objects.get)(
+        conversation=conversation, seq=frames[-1]["seq"]
+    )
     assert reply.finish_reason == "blocked" and "evil" not in reply.text
     event = await database_sync_to_async(SafetyEvent.objects.get)(conversation=conversation)
     assert (event.direction, event.action, event.categories) == (
