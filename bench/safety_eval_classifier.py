@@ -34,8 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from supportbot.safety.classifier import load_heads, score_embeddings, score_texts
-from supportbot.safety.embeddings import embed
+from supportbot.safety.classifier import load_heads, score_batch, score_texts
 
 MULTIJAIL_LANGS = ("en", "zh", "it", "vi", "ar", "ko", "th", "bn", "sw", "jv")
 HATECHECK_FILES = {
@@ -58,7 +57,7 @@ def _flags(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     heads = load_heads()
     limits = np.array([heads.thresholds[c] for c in heads.categories])
     probs = np.concatenate(
-        [score_embeddings(embed(texts[i : i + 256]), heads) for i in range(0, len(texts), 256)]
+        [score_batch(texts[i : i + 256], heads) for i in range(0, len(texts), 256)]
         or [np.zeros((0, len(limits)))]
     )
     over = probs >= limits
@@ -119,7 +118,7 @@ def eval_deepset(data: Path) -> dict:
     gold = np.array([r["label"] == 1 for r in rows])
     heads = load_heads()
     inj = heads.categories.index("injection")
-    probs = score_embeddings(embed(texts), heads)
+    probs = score_batch(texts, heads)
     injection = probs[:, inj] >= heads.thresholds[heads.categories[inj]]
     flagged, _ = _flags(texts)
 

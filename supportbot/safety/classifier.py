@@ -2,7 +2,9 @@
 
 A small MLP with one sigmoid output per category (``data/heads.npz``, written by
 ``python -m supportbot.safety.train``) over multilingual USE v3 embeddings, with one threshold
-per category. The same call screens model output sentences: the heads do not care who wrote
+per category. Texts in scripts USE cannot read are gated, and a small hand-written phrase
+lexicon covers a few languages outside USE (``supportbot.safety.lexicon``).
+The same call screens model output sentences: the heads do not care who wrote
 the text.
 """
 
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from supportbot.safety.embeddings import embed
+from supportbot.safety.lexicon import is_unreadable, lexicon_scores
 from supportbot.safety.verdict import Category
 
 HEADS_PATH = Path(__file__).parent / "data" / "heads.npz"
@@ -51,10 +54,28 @@ def score_embeddings(x: np.ndarray, heads: Heads | None = None) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(hidden @ heads.w2 + heads.b2)))
 
 
+def score_batch(texts: list[str], heads: Heads | None = None) -> np.ndarray:
+    """Scores, shape (len(texts), n_categories): the heads, gated and joined with the lexicon.
+
+    Texts mostly in scripts the embedding cannot read get no learned scores (they would be
+    noise); every text gets the lexicon's hits (see ``supportbot.safety.lexicon``).
+    """
+    heads = heads or load_heads()
+    probs = score_embeddings(embed(texts), heads)
+    for i, text in enumerate(texts):
+        if is_unreadable(text):
+            probs[i] = 0.0
+        for cat, score in lexicon_scores(text).items():
+            if cat in heads.categories:
+                j = heads.categories.index(cat)
+                probs[i, j] = max(probs[i, j], score)
+    return probs
+
+
 def score_texts(texts: list[str]) -> list[dict[Category, float]]:
     """Probability per category for each text (one batched embedding call)."""
     heads = load_heads()
-    probs = score_embeddings(embed(texts), heads)
+    probs = score_batch(texts, heads)
     return [dict(zip(heads.categories, map(float, row), strict=True)) for row in probs]
 
 
