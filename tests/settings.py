@@ -21,4 +21,7 @@ from supportbot.settings import *  # noqa: F403
 # Celery workers started by the tests are separate processes: they must find the test
 # database in a file, not in this process's memory.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": os.path.join(VAR_DIR, "test-db.sqlite3")}  # noqa: F405
+    # One file per test session, so two sessions in one checkout never share it.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(VAR_DIR, f"test-db-{os.getpid()}.sqlite3")  # noqa: F405
+    }
