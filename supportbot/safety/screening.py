@@ -27,6 +27,12 @@ HARM_CATEGORIES = (
 )
 
 
+# Stopping a reply escalates the chat to a person, so output needs a surer classifier than
+# input does: at the input thresholds 3-4 % of the knowledge base's own answers were stopped
+# (bench/guard_latency.py). The rule-based output checks are unaffected.
+OUTPUT_THRESHOLD_FLOOR = 0.9
+
+
 def deployment_actions() -> dict[Category, Action]:
     """The policy with this deployment's overrides (``SUPPORTBOT_SAFETY_ACTIONS``)."""
     return _actions(os.environ.get("SUPPORTBOT_SAFETY_ACTIONS", ""))
@@ -79,7 +85,7 @@ def check_outputs(
     # Injection is about what customers ask, not what the bot says; categories the
     # deployment allows are not grounds to stop a reply either.
     harm_thresholds = {
-        c: t
+        c: max(t, OUTPUT_THRESHOLD_FLOOR)
         for c, t in thresholds.items()
         if c is not Category.INJECTION and actions.get(c) is not Action.ALLOW
     }
