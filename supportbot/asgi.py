@@ -27,7 +27,11 @@ from supportbot.chat.dispatch import get_dispatcher  # noqa: E402
 _dispatcher = get_dispatcher()
 
 if os.environ.get("SUPPORTBOT_PRELOAD") == "1":
-    # Load the model while the server starts, so the first customer does not wait for it.
+    # Load the model (in-process engine) and the safety filter while the server starts, so
+    # the first customer does not wait for them.
     import threading
 
+    from supportbot.safety.screening import warm_up
+
     threading.Thread(target=_dispatcher.preload, name="model-preload", daemon=True).start()
+    threading.Thread(target=warm_up, name="safety-preload", daemon=True).start()

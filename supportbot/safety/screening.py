@@ -99,3 +99,8 @@ def check_outputs(
         )
         for text, scores in zip(texts, all_scores, strict=True)
     ]
+
+
+def warm_up() -> None:
+    """Load the encoder, the heads and the phone metadata now, not on the first message."""
+    screen_inputs(["Where is my order? +49 30 123456"], languages=["en"])
