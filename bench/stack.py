@@ -97,6 +97,9 @@ class Stack:
             "SUPPORTBOT_RATE_LIMIT_MESSAGES": "1000",
             "SUPPORTBOT_COALESCE_MS": str(args.coalesce_ms),
             "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+            # The transport is what this measures; the guard's hold-back (it waits for a
+            # checkpoint before the first text) is measured by bench/guard_latency.py.
+            "SUPPORTBOT_OUTPUT_GUARD": "1" if args.output_guard else "0",
             # The CPU model shares this machine's cores with the web, Redis and the clients;
             # on a GPU worker the compute is elsewhere. Leave the rest of the stack a core.
             "OMP_NUM_THREADS": str(args.torch_threads),
@@ -317,6 +320,7 @@ def summarize(customers: list[Customer], timings: dict, args: argparse.Namespace
         "rounds": args.rounds,
         "arrivals": "burst" if args.burst else f"think time uniform 0-{2 * args.think_s:g} s",
         "new_tokens": args.new_tokens,
+        "output_guard": args.output_guard,
         "replies": len(samples),
         "paired_with_engine": len(paired),
         "errors": len(errors),
@@ -360,6 +364,9 @@ def main() -> int:
         choices=("celery", "inprocess"),
         default="celery",
         help="inprocess: the same load against the web-hosted engine, as a baseline",
+    )
+    parser.add_argument(
+        "--output-guard", action="store_true", help="stream through the safety output guard"
     )
     parser.add_argument("--torch-threads", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     parser.add_argument("--coalesce-ms", type=float, default=30.0)
