@@ -17,6 +17,7 @@ from dataclasses import dataclass
 # Sentence ends across the scripts we serve: Latin/Cyrillic punctuation followed by space or
 # the end, CJK full stops, Arabic and Devanagari marks, and line breaks.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+_URL_START = re.compile(r"(?<![A-Za-z0-9])(?:https?:|www\.|h?ttps?$|https?:/*$)", re.I)
 _CHECKPOINT = re.compile(r"[.!?;:…](?=\s)|[。！？；]|[؟۔।॥]|\n")
 
 
@@ -76,11 +77,20 @@ class StreamGuard:
         # Cut after the last space, so a link or a number is never checked half-written;
         # scripts without spaces are cut where the window ends.
         space = max(self.pending.rfind(" "), self.pending.rfind("\t"))
-        return space + 1 if space > 0 else len(self.pending)
+        cut = space + 1 if space > 0 else len(self.pending)
+        # A link still being written (no space after it yet) waits whole for the next cut.
+        for match in _URL_START.finditer(self.pending):
+            if match.start() < cut and not any(c.isspace() for c in self.pending[match.start() :]):
+                cut = match.start()
+        return cut or None
 
     def _check_through(self, cut: int) -> str:
         candidate = self.released + self.pending[:cut]
-        decision = self.check(candidate)
+        try:
+            decision = self.check(candidate)
+        except Exception as exc:
+            # Unchecked text must not be shown: a failing check stops the reply like a block.
+            decision = GuardDecision(False, reason=f"guard_error: {type(exc).__name__}")
         if not decision.allow:
             self.blocked = decision
             return ""

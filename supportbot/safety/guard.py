@@ -10,21 +10,29 @@ from inference_worker.jobs import ReplyJob
 from inference_worker.output_guard import Checker, GuardDecision
 from inference_worker.prompting import system_message
 from inference_worker.sequence import StreamEvent
-from supportbot.safety.output import OutputContext
+from supportbot.safety.output import URL, OutputContext
 from supportbot.safety.policy import redact_text
 from supportbot.safety.verdict import Action, Category, Verdict
 
 
 def output_context(job: ReplyJob) -> OutputContext:
-    """Links may go to our own hosts and the sites embedding the widget; the customer's
-    words and the knowledge shown are what the reply may repeat; the instructions are not."""
+    """Links may go to our own hosts, the sites embedding the widget and the hosts the
+    knowledge links to; the conversation and the knowledge shown are what the reply may
+    repeat; the instructions are not."""
     hosts = {h.lstrip(".").lower() for h in settings.ALLOWED_HOSTS if h not in ("*", "")}
     hosts |= {
         (urlsplit(origin).hostname or "").lower()
         for origin in settings.SUPPORTBOT["WIDGET_ORIGINS"]
     }
     spec = job.prompt
-    given = [turn.text for turn in spec.history if turn.role == "customer"]
+    # Hosts the knowledge base itself links to (a help centre) are ours too.
+    hosts |= {
+        (urlsplit(u if "://" in u else f"http://{u}").hostname or "").lower().rstrip(".")
+        for u in URL.findall(spec.knowledge)
+    }
+    # What was said may be said again: the customer's words and the bot's earlier replies
+    # (which passed this guard).
+    given = [turn.text for turn in spec.history]
     instructions = system_message(spec).split("\n\nKnowledge:")[0]
     return OutputContext(
         allowed_hosts=frozenset(h for h in hosts if h),

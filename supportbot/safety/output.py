@@ -21,10 +21,17 @@ _MARKUP = re.compile(
     r"|\bon[a-z]+\s*=|javascript\s*:|vbscript\s*:|data\s*:\s*text/html|!\[[^\]]*\]\(",
     re.IGNORECASE,
 )
-_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>()\"'`]+", re.IGNORECASE)
+# Hosts are ASCII (IDNs arrive punycoded); the lookbehind, unlike \b, also finds a link glued
+# to Chinese or Japanese text, and the host stops where such text resumes.
+URL = re.compile(
+    r"(?<![A-Za-z0-9])(?:https?://|www\.)[A-Za-z0-9.-]+(?::\d+)?(?:/[^\s<>\"'`]*)?",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
-LEAK_SHINGLE_WORDS = 6
-LEAK_SHINGLE_CHARS = 12  # for scripts written without spaces
+# Long enough that a phrase the instructions tell the model to say ("I will pass it to a
+# human colleague") is not a leak, short enough to catch a sentence of them.
+LEAK_SHINGLE_WORDS = 10
+LEAK_SHINGLE_CHARS = 20  # for scripts written without spaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +43,10 @@ class OutputContext:
 
 def active_content_spans(text: str, allowed_hosts: frozenset[str]) -> list[Span]:
     spans = [Span(m.start(), m.end(), Category.ACTIVE_CONTENT) for m in _MARKUP.finditer(text)]
-    for match in _URL.finditer(text):
+    for match in URL.finditer(text):
         url = match.group(0)
         host = (urlsplit(url if "://" in url else f"http://{url}").hostname or "").lower()
+        host = host.rstrip(".")  # the full stop ending the sentence
         if not _host_allowed(host, allowed_hosts):
             spans.append(Span(match.start(), match.end(), Category.ACTIVE_CONTENT))
     return spans
@@ -56,7 +64,7 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0e7f]"
 
 
 def _shingles(text: str) -> set[str]:
-    """Runs of 6 words, or of 12 characters for scripts written without spaces."""
+    """Runs of 10 words, or of 20 characters for scripts written without spaces."""
     if len(_UNSPACED.findall(text)) * 3 < len(text):
         words = _WORD.findall(text)
         n = LEAK_SHINGLE_WORDS
@@ -67,7 +75,7 @@ def _shingles(text: str) -> set[str]:
 
 
 def leaks(text: str, protected: tuple[str, ...]) -> bool:
-    """True if ``text`` repeats a run of any protected instruction (6 words / 12 chars)."""
+    """True if ``text`` repeats a run of any protected instruction (10 words / 20 chars)."""
     produced = _shingles(_normalize(text))
     return any(produced & _shingles(_normalize(secret)) for secret in protected if secret)
 

@@ -73,3 +73,26 @@ def test_the_first_release_comes_sooner_than_later_ones():
     guard = StreamGuard(check, window_chars=64, first_window_chars=24)
     assert guard.feed("Standard delivery takes three ") == "Standard delivery takes three "
     assert guard.feed("to five business days for most ") == ""  # now the longer window
+
+
+def test_a_link_being_written_is_never_checked_half_done():
+    seen: list[str] = []
+
+    def check(text: str) -> GuardDecision:
+        seen.append(text)
+        return ALLOW
+
+    guard = StreamGuard(check, first_window_chars=8)
+    pieces = ["ご返品は、", "https", "://", "support", ".acme", ".example", "/returns", "から。"]
+    shown = "".join(guard.feed(p) for p in pieces) + guard.finish()
+    assert shown == "".join(pieces)
+    assert all(t.endswith(("、", "。")) or "returns" in t for t in seen), seen
+
+
+def test_a_failing_check_stops_the_reply():
+    def broken(text: str) -> GuardDecision:
+        raise MemoryError("encoder")
+
+    guard = StreamGuard(broken)
+    assert guard.feed("Your order ships today. ") == ""
+    assert guard.blocked is not None and guard.blocked.reason.startswith("guard_error")

@@ -66,8 +66,35 @@ def test_repeating_the_instructions_is_a_leak_but_sharing_a_word_is_not():
 
 def test_leaks_in_scripts_without_spaces_are_found_by_characters():
     secret = "あなたはアクメショップの親切なサポート担当者です。以下の知識だけで答えてください。"
-    assert leaks("はい、以下の知識だけで答えてください、と言われています。", (secret,))
+    said = (
+        "はい、私はアクメショップの親切なサポート担当者です。"
+        "以下の知識だけで答えてください、と言われています。"
+    )
+    assert leaks(said, (secret,))
     assert not leaks("配送には3〜5営業日かかります。", (secret,))
+
+
+def test_the_fallback_the_instructions_ask_for_is_not_a_leak():
+    reply = "I am not sure about that, so I will pass it to a human colleague."
+    assert check_output(reply, CONTEXT).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "See https://acme.example.",
+        "Details: www.acme.example, or ask us.",
+        "詳しくは https://acme.example/returnsをご覧ください。",
+        "返品はhttps://acme.example/returns から。",
+    ],
+)
+def test_our_own_links_pass_whatever_follows_them(reply):
+    assert check_output(reply, CONTEXT).action is Action.ALLOW
+
+
+def test_a_foreign_link_glued_to_chinese_text_is_found():
+    verdict = check_output("详情请访问https://evil.example.net/a", CONTEXT)
+    assert verdict.categories == (Category.ACTIVE_CONTENT,)
 
 
 def test_personal_data_the_customer_did_not_give_is_blocked():
