@@ -96,7 +96,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         # Screened before it is stored or prompted; on a worker thread, off the DB thread.
-        verdict = await sync_to_async(screen_input, thread_sensitive=False)(command.text)
+        try:
+            verdict = await sync_to_async(screen_input, thread_sensitive=False)(command.text)
+        except Exception:
+            # Unscreened text is neither stored nor prompted; the widget may resend it.
+            logger.exception("screening a message failed")
+            await self.send_json(
+                frames.error("unavailable", "The message could not be checked.", client_id)
+            )
+            return
         try:
             result, job = await database_sync_to_async(_store_and_prepare)(
                 self.conversation.pk, command.client_id, command.text, verdict
@@ -108,13 +116,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json(frames.ack(result.message))
         if result.safety_reply is not None:
-            await send_to_conversation(
-                self.public_id, frames.bot_done(result.safety_reply, result.message.seq)
-            )
+            reply = frames.bot_done(result.safety_reply, result.message.seq)
+            # This socket gets it directly, whatever the channel layer's state.
+            await self.send_json(reply)
             if result.escalated:
-                await send_to_conversation(
-                    self.public_id, frames.handoff("waiting_agent", "safety")
-                )
+                await self.send_json(frames.handoff("waiting_agent", "safety"))
+            try:
+                await send_to_conversation(self.public_id, reply, exclude=self.channel_name)
+            except Exception:
+                logger.warning("could not send the safety reply to other tabs")
         # The reply first: the echo to the customer's other tabs is not what anyone waits for.
         if job is not None:
             await self.start_reply(result.message, job)

@@ -10,6 +10,7 @@ from supportbot.chat.models import Actor, Message
 from supportbot.knowledge.models import ExampleTurn, KnowledgeArticle
 from supportbot.knowledge.retrieval import select_articles
 
+SCREENED_OUT = ("block", "escalate")
 _ROLE_TO_TURN = {Actor.CUSTOMER: "customer", Actor.BOT: "bot", Actor.AGENT: "agent"}
 
 
@@ -31,8 +32,12 @@ def build_reply_job(message: Message) -> ReplyJob:
     conversation = message.conversation
     limit = settings.SUPPORTBOT["HISTORY_TURNS"]
     # The model sees personal data only as placeholders (redacted_text, when set).
+    # Refused or escalated messages and the fixed replies to them never reach the model:
+    # one follow-up must not smuggle a refused injection into the prompt.
     recent = list(
         conversation.messages.filter(seq__lte=message.seq, role__in=list(_ROLE_TO_TURN))
+        .exclude(safety_action__in=SCREENED_OUT)
+        .exclude(role=Actor.BOT, finish_reason="safety")
         .order_by("-seq")
         .values_list("role", "text", "redacted_text")[: limit + 1]
     )[::-1]

@@ -10,7 +10,7 @@ from supportbot.chat.models import Actor, Conversation, Message
 from supportbot.chat.services import ReplyOutcome, store_bot_reply
 from supportbot.safety.messages import message
 from supportbot.safety.models import SafetyEvent
-from supportbot.safety.verdict import Verdict
+from supportbot.safety.verdict import Category, Verdict
 
 
 def escalate(conversation: Conversation, *, reason: str, data: dict | None = None) -> None:
@@ -28,8 +28,9 @@ def store_blocked_reply(
     its place, log the decision and escalate, in one transaction."""
     customer_message = Message.objects.select_related("conversation").get(pk=reply_to_id)
     language = customer_message.conversation.language
-    safe = replace(outcome, text=message("output_blocked", language), finish_reason="blocked")
-    categories = ",".join(verdict.categories)
+    # Distress met the filter only on the way out: still care, never a cold refusal.
+    kind = "care" if Category.SELF_HARM in verdict.categories else "output_blocked"
+    safe = replace(outcome, text=message(kind, language), finish_reason="blocked")
     with transaction.atomic():
         reply, created = store_bot_reply(reply_to_id, safe)
         if not created:
@@ -44,5 +45,9 @@ def store_blocked_reply(
         conversation = Conversation.objects.select_for_update().get(
             pk=customer_message.conversation_id
         )
-        escalate(conversation, reason=f"output_blocked:{categories}", data={"message": reply_to_id})
+        escalate(
+            conversation,
+            reason="output_blocked",
+            data={"message": reply_to_id, "categories": [str(c) for c in verdict.categories]},
+        )
     return reply

@@ -150,7 +150,7 @@ def record_customer_message(
         message = Message.objects.get(conversation_id=conversation_id, client_id=client_id)
         return CustomerMessageResult(message, created=False, needs_reply=False)
     if safety_reply is not None:
-        escalated = conversation.state == Conversation.State.WAITING_AGENT
+        escalated = verdict.action is Action.ESCALATE
         return CustomerMessageResult(message, True, False, safety_reply, escalated)
     return CustomerMessageResult(message, created=True, needs_reply=conversation.bot_may_reply)
 
@@ -162,9 +162,12 @@ def _answer_for_safety(
     threats also bring in a person. Redacted messages go on to the model as usual."""
     if verdict.action not in (Action.BLOCK, Action.ESCALATE):
         return None
-    if not conversation.bot_may_reply:
-        return None  # a person already has the conversation: they see the flag
     care = verdict.action is Action.ESCALATE
+    # A person in the chat sees the flag and answers; until one joins, distress still
+    # gets the caring message.
+    waiting_with_distress = care and conversation.state == Conversation.State.WAITING_AGENT
+    if not conversation.bot_may_reply and not waiting_with_distress:
+        return None
     reply = Message.objects.create(
         conversation=conversation,
         seq=conversation.next_seq(),
@@ -175,9 +178,13 @@ def _answer_for_safety(
         finish_reason="safety",
     )
     conversation.save(update_fields=["last_seq", "updated_at"])
-    if care:
-        reason = "safety:" + ",".join(verdict.categories)
-        conversation.transition(Conversation.State.WAITING_AGENT, actor=Actor.SYSTEM, reason=reason)
+    if care and conversation.state == Conversation.State.BOT:
+        conversation.transition(
+            Conversation.State.WAITING_AGENT,
+            actor=Actor.SYSTEM,
+            reason="safety",
+            data={"categories": [str(c) for c in verdict.categories]},
+        )
     return reply
 
 
