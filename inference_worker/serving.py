@@ -74,6 +74,9 @@ class ReplySink(Protocol):
 
     def retract_frame(self, job: ReplyJob) -> Frame: ...
 
+    def handoff_frame(self, job: ReplyJob) -> Frame | None:
+        """The frame announcing the conversation waits for a person, if it now does."""
+
     def delta_frame(self, job: ReplyJob, text: str) -> Frame: ...
 
     def restart_frame(self, job: ReplyJob) -> Frame: ...
@@ -173,11 +176,15 @@ class WorkerRuntime:
                 result = RelayResult(failed)
             if result.blocked is not None:
                 logger.warning("output guard stopped %s: %s", job.request_id, result.blocked.reason)
-                self._publish(job.conversation, self.sink.retract_frame(job))
+                # Stored first: the retract is only worth sending with a reply to follow it.
                 frame = self.sink.store_blocked_reply(
                     job, result.event, result.blocked, worker=self.worker
                 )
+                self._publish(job.conversation, self.sink.retract_frame(job))
                 self._publish(job.conversation, frame)
+                handoff = self.sink.handoff_frame(job)
+                if handoff is not None:
+                    self._publish(job.conversation, handoff)
                 return ServeResult.BLOCKED
             frame = self.sink.store_reply(job, result.event, worker=self.worker)
             self._publish(job.conversation, frame)

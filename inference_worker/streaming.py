@@ -9,7 +9,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from inference_worker.output_guard import GuardDecision, StreamGuard
-from inference_worker.sequence import StreamEvent
+from inference_worker.sequence import FinishReason, StreamEvent
+
+BLOCK_DRAIN_TIMEOUT_S = 5.0
 
 
 class DeltaCoalescer:
@@ -75,10 +77,27 @@ async def relay_events(
     """
     loop = asyncio.get_running_loop()
     coalescer = DeltaCoalescer(interval_s)
+    last: StreamEvent | None = None
     while True:
         wait = coalescer.due_in(time.monotonic())
+        if guard is not None and guard.blocked is not None:
+            # Blocked: wait for the abort to land, but not forever (a stuck engine must not
+            # keep the retract and the safe reply from the customer).
+            try:
+                event = await asyncio.wait_for(events.get(), BLOCK_DRAIN_TIMEOUT_S)
+            except TimeoutError:
+                gave_up = StreamEvent(
+                    last.request_id if last else "", guard.released, done=True,
+                    finish_reason=FinishReason.ABORT,
+                )  # fmt: skip
+                return RelayResult(gave_up, guard.blocked)
+            last = event
+            if event.done:
+                return RelayResult(event, guard.blocked)
+            continue
         try:
             event = await (events.get() if wait is None else asyncio.wait_for(events.get(), wait))
+            last = event
         except TimeoutError:
             text = coalescer.flush(time.monotonic())
             if text:

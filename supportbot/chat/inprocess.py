@@ -24,7 +24,7 @@ from inference_worker.sequence import GenerationRequest, StreamEvent
 from inference_worker.streaming import RelayResult, relay_events
 from supportbot.chat import frames
 from supportbot.chat.dispatch import DispatchError, send_to_conversation
-from supportbot.chat.safety_actions import store_blocked_reply
+from supportbot.chat.safety_actions import handoff_frame_for, store_blocked_reply
 from supportbot.chat.services import ReplyOutcome, reply_exists, store_bot_reply
 from supportbot.ops.metrics import dispatches
 from supportbot.safety.guard import blocked_verdict, output_checker
@@ -170,19 +170,23 @@ class InProcessDispatcher:
         logger.warning("output guard stopped %s: %s", job.request_id, result.blocked.reason)
         outcome = ReplyOutcome.from_stream(result.event, queued_at=job.queued_at, worker="web")
         try:
-            await send_to_conversation(job.conversation, frames.bot_retract(job.reply_to_seq))
             verdict = await asyncio.get_running_loop().run_in_executor(
                 None, blocked_verdict, result.event, result.blocked
             )
+            # Stored first: the retract is only worth sending with a reply to follow it.
             reply = await database_sync_to_async(store_blocked_reply)(
                 job.reply_to_id, outcome, verdict
             )
+            await send_to_conversation(job.conversation, frames.bot_retract(job.reply_to_seq))
             frame = (
                 frames.bot_done(reply, job.reply_to_seq)
                 if reply is not None
                 else frames.bot_failed(job.reply_to_seq)
             )
             await send_to_conversation(job.conversation, frame)
+            handoff = await database_sync_to_async(handoff_frame_for)(job.conversation)
+            if handoff is not None:
+                await send_to_conversation(job.conversation, handoff)
         except Exception:
             logger.exception("replacing the stopped reply to message %s failed", job.reply_to_id)
 

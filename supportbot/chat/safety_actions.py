@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from django.db import transaction
 
+from supportbot.chat import frames
 from supportbot.chat.models import Actor, Conversation, Message
 from supportbot.chat.services import ReplyOutcome, store_bot_reply
 from supportbot.safety.messages import message
@@ -51,3 +52,11 @@ def store_blocked_reply(
             data={"message": reply_to_id, "categories": [str(c) for c in verdict.categories]},
         )
     return reply
+
+
+def handoff_frame_for(public_id: str) -> dict | None:
+    """``handoff`` for a conversation that now waits for a person, else None."""
+    state = Conversation.objects.filter(public_id=public_id).values_list("state", flat=True).first()
+    if state != Conversation.State.WAITING_AGENT:
+        return None
+    return frames.handoff(Conversation.State.WAITING_AGENT, "safety")

@@ -24,7 +24,7 @@ from supportbot.celery import QUEUE_PREFIX
 from supportbot.chat import frames, job_registry
 from supportbot.chat.dispatch import job_marker_key, send_to_conversation
 from supportbot.chat.models import Actor, Message
-from supportbot.chat.safety_actions import store_blocked_reply
+from supportbot.chat.safety_actions import handoff_frame_for, store_blocked_reply
 from supportbot.chat.services import ReplyOutcome, store_bot_reply
 from supportbot.experiments.models import ModelVariant
 from supportbot.safety.guard import blocked_verdict, output_checker
@@ -79,6 +79,9 @@ class DjangoReplySink:
 
     def retract_frame(self, job: ReplyJob) -> Frame:
         return frames.bot_retract(job.reply_to_seq)
+
+    def handoff_frame(self, job: ReplyJob) -> Frame | None:
+        return handoff_frame_for(job.conversation)
 
     def delta_frame(self, job: ReplyJob, text: str) -> Frame:
         return frames.bot_delta(job.reply_to_seq, text)

@@ -54,6 +54,6 @@ class SafetyEvent(models.Model):
             action=str(verdict.action),
             categories=[str(c) for c in verdict.categories],
             scores={k: round(v, 4) for k, v in verdict.scores.items()},
-            excerpt=verdict.redacted[:500],
+            excerpt=(verdict.excerpt or verdict.redacted)[:500],
             language=language,
         )

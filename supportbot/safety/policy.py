@@ -79,6 +79,7 @@ def decide(
         scores={str(c): float(v) for c, v in scores.items()},
         spans=tuple(spans),
         redacted=redact_text(text, redact_spans),
+        excerpt=redact_text(text, [s for s in spans if s.category in PLACEHOLDERS]),
     )
 
 

@@ -53,6 +53,8 @@ class Verdict:
     scores: dict[str, float] = field(default_factory=dict)
     spans: tuple[Span, ...] = ()
     redacted: str = ""  # the text with PII replaced (equal to the input when nothing was)
+    # For the safety log: every personal datum hidden, whatever the policy does with it.
+    excerpt: str = ""
 
     @property
     def is_allow(self) -> bool:

@@ -59,6 +59,9 @@ class RecordingSink:
     def retract_frame(self, job):
         return {"type": "bot.retract"}
 
+    def handoff_frame(self, job):
+        return {"type": "handoff", "state": "waiting_agent", "reason": "safety"}
+
     def delta_frame(self, job, text):
         return {"type": "bot.delta", "text": text}
 
@@ -151,8 +154,8 @@ def test_a_reply_the_guard_stops_is_retracted_and_replaced(runtime):
     assert serving.serve(job()) is ServeResult.BLOCKED
     assert checked, "the guard saw the reply"
     assert "bot.delta" not in types(sink)  # nothing unchecked reached the customer
-    assert types(sink) == ["bot.retract", "bot.done"]
-    assert sink.frames[-1][1]["text"] == "safe reply"
+    assert types(sink) == ["bot.retract", "bot.done", "handoff"]
+    assert sink.frames[-2][1]["text"] == "safe reply"
     assert sink.events[-1] == "blocked conv-1:1: hate"
 
 

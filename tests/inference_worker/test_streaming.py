@@ -44,3 +44,29 @@ def test_coalescer_flush_returns_buffered_text_once():
     coalescer.push("b", now=0.1)
     assert coalescer.flush(now=0.2) == "b"
     assert coalescer.flush(now=0.3) is None
+
+
+async def test_a_blocked_relay_gives_up_on_an_abort_that_never_lands(monkeypatch):
+    import asyncio
+
+    from inference_worker import streaming
+    from inference_worker.output_guard import GuardDecision, StreamGuard
+    from inference_worker.sequence import FinishReason, StreamEvent
+
+    monkeypatch.setattr(streaming, "BLOCK_DRAIN_TIMEOUT_S", 0.2)
+    events: asyncio.Queue = asyncio.Queue()
+    events.put_nowait(StreamEvent("r1", "Something awful. ", num_tokens=3))
+    sent: list[str] = []
+    aborted: list[bool] = []
+
+    async def send(text: str) -> None:
+        sent.append(text)
+
+    guard = StreamGuard(lambda text: GuardDecision(False, "hate", ("hate",)))
+    result = await asyncio.wait_for(
+        streaming.relay_events(events, send, 0.03, guard=guard, abort=lambda: aborted.append(True)),
+        timeout=5,
+    )  # no done event ever comes: the engine is stuck
+    assert aborted == [True] and sent == []
+    assert result.blocked is not None and result.blocked.categories == ("hate",)
+    assert result.event.done and result.event.finish_reason is FinishReason.ABORT

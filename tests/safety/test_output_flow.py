@@ -55,10 +55,20 @@ async def test_an_unsafe_sentence_never_reaches_the_socket(guarded, conversation
     conversation, token = await database_sync_to_async(conversation_factory)()
     ws, _ = await connect(conversation, token)
     job = await database_sync_to_async(ask)(conversation, "Where is my refund?")
-    pieces = ["Your refund ", "is on its way.", " Click https://evil.example.net/claim", " now."]
+    # The bad link sits before a sentence end, so the block comes mid-stream and the
+    # generation is aborted (not at the final check).
+    pieces = [
+        "Your refund ",
+        "is on its way.",
+        " Click https://evil.example.net/claim",
+        " now. ",
+        "Thanks.",
+    ]
     await relay(job, scripted(job, pieces))
 
-    frames = await receive_until(ws, "bot.done", timeout=30)
+    frames = await receive_until(ws, "handoff", timeout=30)
+    assert frames[-1] == {"type": "handoff", "state": "waiting_agent", "reason": "safety"}
+    frames = frames[:-1]
     shown = "".join(f.get("text", "") for f in frames if f["type"] == "bot.delta")
     # Only checked text streamed (what was still coalescing when the block came is dropped:
     # the retract removes the reply anyway).
