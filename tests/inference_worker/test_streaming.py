@@ -46,27 +46,33 @@ def test_coalescer_flush_returns_buffered_text_once():
     assert coalescer.flush(now=0.3) is None
 
 
-async def test_a_blocked_relay_gives_up_on_an_abort_that_never_lands(monkeypatch):
+def test_a_blocked_relay_gives_up_on_an_abort_that_never_lands(monkeypatch):
     import asyncio
+    import concurrent.futures
 
     from inference_worker import streaming
     from inference_worker.output_guard import GuardDecision, StreamGuard
     from inference_worker.sequence import FinishReason, StreamEvent
 
     monkeypatch.setattr(streaming, "BLOCK_DRAIN_TIMEOUT_S", 0.2)
-    events: asyncio.Queue = asyncio.Queue()
-    events.put_nowait(StreamEvent("r1", "Something awful. ", num_tokens=3))
     sent: list[str] = []
     aborted: list[bool] = []
 
     async def send(text: str) -> None:
         sent.append(text)
 
-    guard = StreamGuard(lambda text: GuardDecision(False, "hate", ("hate",)))
-    result = await asyncio.wait_for(
-        streaming.relay_events(events, send, 0.03, guard=guard, abort=lambda: aborted.append(True)),
-        timeout=5,
-    )  # no done event ever comes: the engine is stuck
+    async def scenario():
+        events: asyncio.Queue = asyncio.Queue()
+        events.put_nowait(StreamEvent("r1", "Something awful. ", num_tokens=3))
+        guard = StreamGuard(lambda text: GuardDecision(False, "hate", ("hate",)))
+        relay = streaming.relay_events(
+            events, send, 0.03, guard=guard, abort=lambda: aborted.append(True)
+        )
+        return await asyncio.wait_for(relay, timeout=5)  # no done event ever comes
+
+    # Its own loop on its own thread, like the worker's publishing loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        result = pool.submit(asyncio.run, scenario()).result(timeout=10)
     assert aborted == [True] and sent == []
     assert result.blocked is not None and result.blocked.categories == ("hate",)
     assert result.event.done and result.event.finish_reason is FinishReason.ABORT
