@@ -15,18 +15,6 @@ from supportbot.safety.output import OutputContext, check_output
 from supportbot.safety.policy import actions_for, decide, parse_actions
 from supportbot.safety.verdict import Action, Category, Verdict
 
-HARM_CATEGORIES = (
-    Category.INJECTION,
-    Category.HATE,
-    Category.HARASSMENT,
-    Category.VIOLENCE,
-    Category.SELF_HARM,
-    Category.SEXUAL,
-    Category.SEXUAL_MINORS,
-    Category.CRIME,
-)
-
-
 # Stopping a reply escalates the chat to a person, so output needs a surer classifier than
 # input does: at the input thresholds 3-4 % of the knowledge base's own answers were stopped
 # (bench/guard_latency.py). The rule-based output checks are unaffected.
