@@ -11,7 +11,6 @@ from inference_worker.output_guard import Checker, GuardDecision
 from inference_worker.prompting import system_message
 from inference_worker.sequence import StreamEvent
 from supportbot.safety.output import URL, OutputContext
-from supportbot.safety.policy import redact_text
 from supportbot.safety.verdict import Action, Category, Verdict
 
 
@@ -61,9 +60,9 @@ def output_checker(job: ReplyJob) -> Checker | None:
 
 def blocked_verdict(event: StreamEvent, decision: GuardDecision) -> Verdict:
     """The log entry for a stopped reply: its categories and the text, personal data hidden."""
-    from supportbot.safety.pii import find_pii
+    from supportbot.safety.pii import find_pii, redact
 
     categories = tuple(Category(c) for c in decision.categories)
     return Verdict(
-        Action.BLOCK, categories=categories, redacted=redact_text(event.text, find_pii(event.text))
+        Action.BLOCK, categories=categories, redacted=redact(event.text, find_pii(event.text))
     )

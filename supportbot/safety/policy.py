@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from supportbot.safety.pii import PLACEHOLDERS, redact
 from supportbot.safety.verdict import ACTION_ORDER, Action, Category, Span, Verdict
 
 DEFAULT_ACTIONS: dict[Category, Action] = {
@@ -78,29 +79,6 @@ def decide(
         categories=tuple(sorted(flagged, key=lambda c: list(Category).index(c))),
         scores={str(c): float(v) for c, v in scores.items()},
         spans=tuple(spans),
-        redacted=redact_text(text, redact_spans),
-        excerpt=redact_text(text, [s for s in spans if s.category in PLACEHOLDERS]),
+        redacted=redact(text, redact_spans),
+        excerpt=redact(text, [s for s in spans if s.category in PLACEHOLDERS]),
     )
-
-
-PLACEHOLDERS = {
-    Category.PII_EMAIL: "[EMAIL]",
-    Category.PII_PHONE: "[PHONE]",
-    Category.PII_CARD: "[CARD]",
-    Category.PII_IBAN: "[IBAN]",
-    Category.PII_IP: "[IP]",
-    Category.PII_NATIONAL_ID: "[ID]",
-}
-
-
-def redact_text(text: str, spans: Iterable[Span]) -> str:
-    """``text`` with each (non-overlapping) span replaced by its category's placeholder."""
-    out, cursor = [], 0
-    for span in sorted(spans, key=lambda s: s.start):
-        if span.start < cursor:
-            continue  # overlapping: the earlier span already covers it
-        out.append(text[cursor : span.start])
-        out.append(PLACEHOLDERS.get(span.category, "[REDACTED]"))
-        cursor = span.end
-    out.append(text[cursor:])
-    return "".join(out)

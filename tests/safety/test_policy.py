@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from supportbot.safety.policy import actions_for, decide, parse_actions, redact_text
+from supportbot.safety.pii import redact
+from supportbot.safety.policy import actions_for, decide, parse_actions
 from supportbot.safety.verdict import Action, Category, Span
 
 THRESHOLDS = {Category.INJECTION: 0.5, Category.SELF_HARM: 0.5, Category.HATE: 0.5}
@@ -42,11 +43,11 @@ def test_bad_overrides_are_refused_with_the_choices(spec):
         parse_actions(spec)
 
 
-def test_redaction_keeps_the_rest_byte_identical_and_skips_overlaps():
+def test_redaction_keeps_the_rest_byte_identical_and_resolves_overlaps():
     text = "IBAN DE89 3704 0044 0532 0130 00 ✓ tel +49 30 123456"
     spans = [
         Span(5, 32, Category.PII_IBAN),
         Span(10, 20, Category.PII_PHONE),  # overlaps the IBAN
         Span(39, 52, Category.PII_PHONE),
     ]
-    assert redact_text(text, spans) == "IBAN [IBAN] ✓ tel [PHONE]"
+    assert redact(text, spans) == "IBAN [IBAN] ✓ tel [PHONE]"
