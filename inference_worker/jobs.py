@@ -6,7 +6,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from inference_worker.prompting import PromptSpec, Turn
+from inference_worker.prompting import PromptSpec, RenderedPrompt, Turn
+from inference_worker.sequence import GenerationRequest
 
 
 @dataclass(slots=True)
@@ -23,6 +24,15 @@ class ReplyJob:
     def request_id(self) -> str:
         # Keyed by the message it answers, so a redelivered job is recognisably the same.
         return f"{self.conversation}:{self.reply_to_seq}"
+
+    def generation_request(self, prompt: RenderedPrompt) -> GenerationRequest:
+        """What the engine is asked for, once the worker has rendered the prompt."""
+        return GenerationRequest(
+            request_id=self.request_id,
+            prompt=prompt.text,
+            max_new_tokens=self.max_new_tokens,
+            stop_strings=prompt.stop_strings,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

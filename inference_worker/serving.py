@@ -24,7 +24,7 @@ from inference_worker.jobs import ReplyJob
 from inference_worker.metrics import EngineMetrics
 from inference_worker.output_guard import Checker, GuardDecision, StreamGuard
 from inference_worker.prompting import render_prompt
-from inference_worker.sequence import FinishReason, GenerationRequest, StreamEvent
+from inference_worker.sequence import FinishReason, StreamEvent
 from inference_worker.streaming import RelayResult, relay_events
 
 logger = logging.getLogger(__name__)
@@ -204,12 +204,7 @@ class WorkerRuntime:
 
     def _generate(self, job: ReplyJob) -> RelayResult:
         prompt = render_prompt(self.engine.tokenizer, job.prompt, instruct=self.engine.is_instruct)
-        request = GenerationRequest(
-            request_id=job.request_id,
-            prompt=prompt.text,
-            max_new_tokens=job.max_new_tokens,
-            stop_strings=prompt.stop_strings,
-        )
+        request = job.generation_request(prompt)
         events: asyncio.Queue[StreamEvent] = asyncio.Queue()
 
         def to_loop(event: StreamEvent) -> None:  # engine thread

@@ -20,7 +20,7 @@ from inference_worker.jobs import ReplyJob
 from inference_worker.metrics import EngineMetrics
 from inference_worker.output_guard import StreamGuard
 from inference_worker.prompting import render_prompt
-from inference_worker.sequence import GenerationRequest, StreamEvent
+from inference_worker.sequence import StreamEvent
 from inference_worker.streaming import RelayResult, relay_events
 from supportbot.chat import frames
 from supportbot.chat.dispatch import DispatchError, send_to_conversation
@@ -108,12 +108,7 @@ class InProcessDispatcher:
             logger.exception("cannot prepare the reply to message %s", job.reply_to_id)
             dispatches.labels(outcome="unavailable").inc()
             raise DispatchError("unavailable", "The assistant is not available.") from exc
-        request = GenerationRequest(
-            request_id=job.request_id,
-            prompt=prompt.text,
-            max_new_tokens=job.max_new_tokens,
-            stop_strings=prompt.stop_strings,
-        )
+        request = job.generation_request(prompt)
         events: asyncio.Queue[StreamEvent] = asyncio.Queue()
 
         def relay(event: StreamEvent) -> None:  # engine thread
