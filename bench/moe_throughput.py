@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from inference_worker.config import EngineConfig
 from inference_worker.engine import Engine
 from inference_worker.model_runner import ModelRunner
+from inference_worker.quant_estimate import QWEN3_30B_A3B_SHAPE
 from inference_worker.quantization import module_bytes, quantize_model
 from inference_worker.sequence import GenerationRequest, StreamEvent
 from inference_worker.tiny_models import build_qwen_tokenizer
@@ -45,18 +46,7 @@ _spec.loader.exec_module(bench_engine)
 GB = 1e9
 COMMON = dict(vocab_size=151936, tie_word_embeddings=False, norm_topk_prob=True)
 SHAPES = {
-    # Qwen/Qwen3-30B-A3B-Instruct-2507's config.json
-    "qwen3-30b-a3b": dict(
-        hidden_size=2048,
-        num_hidden_layers=48,
-        num_experts=128,
-        num_experts_per_tok=8,
-        moe_intermediate_size=768,
-        num_attention_heads=32,
-        num_key_value_heads=4,
-        head_dim=128,
-        intermediate_size=6144,
-    ),
+    "qwen3-30b-a3b": QWEN3_30B_A3B_SHAPE,
     # Same structure, a few MB of layers (the 151,936-row embeddings dominate): CPU checks.
     "small": dict(
         hidden_size=64,

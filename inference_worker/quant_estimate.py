@@ -24,21 +24,28 @@ GB = 1e9
 GIB = 2**30
 
 
+# Qwen/Qwen3-30B-A3B-Instruct-2507's layer shapes (its config.json); bench/moe_throughput.py
+# builds random-weight models of the same shape.
+QWEN3_30B_A3B_SHAPE = dict(
+    hidden_size=2048,
+    num_hidden_layers=48,
+    num_experts=128,
+    num_experts_per_tok=8,
+    moe_intermediate_size=768,
+    num_attention_heads=32,
+    num_key_value_heads=4,
+    head_dim=128,
+    intermediate_size=6144,
+)
+
+
 def qwen3_30b_a3b_config():
     """The text config of Qwen/Qwen3-30B-A3B-Instruct-2507 (values from its config.json)."""
     from transformers import Qwen3MoeConfig
 
     return Qwen3MoeConfig(
-        hidden_size=2048,
-        num_hidden_layers=48,
-        num_experts=128,
-        num_experts_per_tok=8,
-        moe_intermediate_size=768,
-        num_attention_heads=32,
-        num_key_value_heads=4,
-        head_dim=128,
+        **QWEN3_30B_A3B_SHAPE,
         vocab_size=151936,
-        intermediate_size=6144,
         tie_word_embeddings=False,
         decoder_sparse_step=1,
         mlp_only_layers=[],
