@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -49,7 +50,7 @@ class DjangoReplySink:
 
     def store_reply(self, job: ReplyJob, event: StreamEvent, *, worker: str) -> Frame:
         outcome = ReplyOutcome.from_stream(event, queued_at=job.queued_at, worker=worker)
-        reply = self._store_with_retries(job, outcome)
+        reply = self._with_retries(job, lambda: store_bot_reply(job.reply_to_id, outcome)[0])
         self._forget(job, answered=reply is not None)
         if reply is None:
             return frames.bot_failed(job.reply_to_seq)
@@ -71,7 +72,10 @@ class DjangoReplySink:
         self, job: ReplyJob, event: StreamEvent, decision: GuardDecision, *, worker: str
     ) -> Frame:
         outcome = ReplyOutcome.from_stream(event, queued_at=job.queued_at, worker=worker)
-        reply = store_blocked_reply(job.reply_to_id, outcome, blocked_verdict(event, decision))
+        verdict = blocked_verdict(event, decision)
+        reply = self._with_retries(
+            job, lambda: store_blocked_reply(job.reply_to_id, outcome, verdict)
+        )
         self._forget(job, answered=reply is not None)
         if reply is None:
             return frames.bot_failed(job.reply_to_seq)
@@ -93,12 +97,12 @@ class DjangoReplySink:
         await send_to_conversation(conversation, frame)
 
     @staticmethod
-    def _store_with_retries(job: ReplyJob, outcome: ReplyOutcome) -> Message | None:
-        # The reply is generated; a database hiccup must not throw it away.
+    def _with_retries(job: ReplyJob, store: Callable[[], Message | None]) -> Message | None:
+        # The reply is generated (or replaced by the safe one); a database hiccup must not
+        # throw it away. Both stores are idempotent per question, so a retry cannot double it.
         for attempt in range(STORE_ATTEMPTS):
             try:
-                reply, _created = store_bot_reply(job.reply_to_id, outcome)
-                return reply
+                return store()
             except OperationalError:
                 if attempt == STORE_ATTEMPTS - 1:
                     raise
