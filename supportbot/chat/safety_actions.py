@@ -30,7 +30,7 @@ def store_blocked_reply(
     customer_message = Message.objects.select_related("conversation").get(pk=reply_to_id)
     language = customer_message.conversation.language
     # Distress met the filter only on the way out: still care, never a cold refusal.
-    kind = "care" if Category.SELF_HARM in verdict.categories else "output_blocked"
+    kind = "care" if Category.SELF_HARM in verdict.categories else "handover"
     safe = replace(outcome, text=message(kind, language), finish_reason="blocked")
     with transaction.atomic():
         reply, created = store_bot_reply(reply_to_id, safe)

@@ -21,7 +21,7 @@ from supportbot.chat.models import Actor, Conversation, ConversationEvent, Messa
 from supportbot.experiments.models import ModelVariant
 from supportbot.safety.messages import message as safety_message
 from supportbot.safety.models import SafetyEvent
-from supportbot.safety.verdict import Action, Verdict
+from supportbot.safety.verdict import Action, Category, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -162,23 +162,25 @@ def _answer_for_safety(
     threats also bring in a person. Redacted messages go on to the model as usual."""
     if verdict.action not in (Action.BLOCK, Action.ESCALATE):
         return None
-    care = verdict.action is Action.ESCALATE
+    escalate = verdict.action is Action.ESCALATE
+    care = escalate and Category.SELF_HARM in verdict.categories
     # A person in the chat sees the flag and answers; until one joins, distress still
     # gets the caring message.
     waiting_with_distress = care and conversation.state == Conversation.State.WAITING_AGENT
     if not conversation.bot_may_reply and not waiting_with_distress:
         return None
+    kind = "care" if care else "handover" if escalate else "input_blocked"
     reply = Message.objects.create(
         conversation=conversation,
         seq=conversation.next_seq(),
         role=Actor.BOT,
-        text=safety_message("care" if care else "input_blocked", conversation.language),
+        text=safety_message(kind, conversation.language),
         language=conversation.language,
         reply_to=message,
         finish_reason="safety",
     )
     conversation.save(update_fields=["last_seq", "updated_at"])
-    if care and conversation.state == Conversation.State.BOT:
+    if escalate and conversation.state == Conversation.State.BOT:
         conversation.transition(
             Conversation.State.WAITING_AGENT,
             actor=Actor.SYSTEM,

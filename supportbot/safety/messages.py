@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
-    # The model's reply was stopped; a person takes over.
-    "output_blocked": {
+    # The bot steps back and a person takes over: a stopped reply, or a message that needs a
+    # person (a threat, a crime) but not the caring words.
+    "handover": {
         "en": "Sorry, I can't answer that here. A colleague will take over this conversation.",
         "de": "Entschuldigung, darauf kann ich hier nicht antworten. Ein Kollege übernimmt das Gespräch.",
         "fr": "Désolé, je ne peux pas répondre à cela ici. Un collègue va reprendre cette conversation.",

@@ -50,9 +50,13 @@ LEARNING_RATE = 2e-3
 WEIGHT_DECAY = 1e-4
 FOLDS = 5
 SEED = 20240617
-# Threshold choice: the lowest score that keeps the out-of-fold false positive rate on benign
-# text under this, but never below MIN_THRESHOLD (a floor for categories with few seeds).
-TARGET_BENIGN_FPR = 0.001
+# Threshold choice: the lowest score that keeps the out-of-fold false positive rate on
+# ordinary messages (CLINC's queries, deepset's benign prompts) under this, but never below
+# MIN_THRESHOLD (a floor for categories with few seeds). Eight categories at 0.05 % each stay
+# inside the budget of 0.5 % of ordinary support questions refused or escalated. The
+# hand-written hard negatives (counter-speech, fraud victims) shape the heads in training but
+# not the thresholds: they are a few hundred lines, too few to set a 0.05 % cut on.
+TARGET_ORDINARY_FPR = 0.0005
 MIN_THRESHOLD = 0.5
 
 
@@ -166,12 +170,12 @@ def out_of_fold_scores(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarra
     return scores
 
 
-def choose_thresholds(scores: np.ndarray, labels: list[str]) -> np.ndarray:
-    benign = np.array(labels) == "benign"
+def choose_thresholds(scores: np.ndarray, ts: TrainingSet) -> np.ndarray:
+    ordinary = (np.array(ts.labels) == "benign") & (np.array(ts.sources) != "seed")
     thresholds = np.empty(len(HARM_CATEGORIES))
     for j in range(len(HARM_CATEGORIES)):
-        neg = np.sort(scores[benign, j])[::-1]
-        allowed = int(TARGET_BENIGN_FPR * len(neg))
+        neg = np.sort(scores[ordinary, j])[::-1]
+        allowed = int(TARGET_ORDINARY_FPR * len(neg))
         thresholds[j] = max(MIN_THRESHOLD, float(neg[allowed]) + 1e-6)
     return thresholds
 
@@ -201,7 +205,7 @@ def train(data: Path, out: Path = HEADS_PATH, cache: Path | None = None) -> dict
     x = embed_cached(ts.texts, cache).astype(np.float32)
     y, w = targets_and_weights(ts)
     oof = out_of_fold_scores(x, y, w)
-    thresholds = choose_thresholds(oof, ts.labels)
+    thresholds = choose_thresholds(oof, ts)
     params = fit_heads(x, y, w)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
@@ -211,14 +215,18 @@ def train(data: Path, out: Path = HEADS_PATH, cache: Path | None = None) -> dict
         **{k: v.astype(np.float32) for k, v in params.items()},
     )
     labels = np.array(ts.labels)
+    hard = (labels == "benign") & (np.array(ts.sources) == "seed")
+    ordinary = (labels == "benign") & ~hard
     report = {"n_texts": len(ts.texts), "categories": {}}
     for j, cat in enumerate(HARM_CATEGORIES):
         pos = labels == str(cat)
+        over = oof[:, j] >= thresholds[j]
         report["categories"][str(cat)] = {
             "positives": int(pos.sum()),
             "threshold": round(float(thresholds[j]), 4),
-            "oof_recall": round(float((oof[pos, j] >= thresholds[j]).mean()), 4),
-            "oof_benign_fpr": round(float((oof[labels == "benign", j] >= thresholds[j]).mean()), 5),
+            "oof_recall": round(float(over[pos].mean()), 4),
+            "oof_ordinary_fpr": round(float(over[ordinary].mean()), 5),
+            "oof_hard_negative_fpr": round(float(over[hard].mean()), 5),
         }
     return report
 
