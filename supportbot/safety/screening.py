@@ -19,6 +19,7 @@ from supportbot.safety.verdict import Action, Category, Verdict
 # input does: at the input thresholds 3-4 % of the knowledge base's own answers were stopped
 # (bench/guard_latency.py). The rule-based output checks are unaffected.
 OUTPUT_THRESHOLD_FLOOR = 0.9
+INPUT_ONLY_CATEGORIES = frozenset({Category.INJECTION, Category.CRIME})
 
 
 def deployment_actions() -> dict[Category, Action]:
@@ -70,12 +71,13 @@ def check_outputs(
 
     actions = actions if actions is not None else deployment_actions()
     all_scores, thresholds = _classify(texts)
-    # Injection is about what customers ask, not what the bot says; categories the
-    # deployment allows are not grounds to stop a reply either.
+    # Injection and crime are about what customers ask, not what the bot says: the crime head
+    # learned requests, and on the bot's own advice to theft victims it stopped 1 of 120 good
+    # answers. Categories the deployment allows are not grounds to stop a reply either.
     harm_thresholds = {
         c: max(t, OUTPUT_THRESHOLD_FLOOR)
         for c, t in thresholds.items()
-        if c is not Category.INJECTION and actions.get(c) is not Action.ALLOW
+        if c not in INPUT_ONLY_CATEGORIES and actions.get(c) is not Action.ALLOW
     }
     return [
         check_output(
