@@ -11,6 +11,7 @@
   const BACKOFF_MAX_MS = 30000;
   const REFUSALS_BEFORE_WARNING = 3; // closes before open, in a row: probably a 403 (session expired, role removed)
   const MAX_CHARS = 4000;
+  const SUGGEST_TIMEOUT_MS = 60000; // the protocol has no "no suggestion" answer: re-enable the button eventually
   const RESTORE_WINDOW_MS = 10000; // a refusal this soon after sending puts the text back into an empty composer
   const PRIORITIES = { 1: "Urgent", 2: "High", 3: "Normal" };
   const ROLES = { customer: "Customer", bot: "Assistant", agent: "Agent", system: "System" };
@@ -689,7 +690,13 @@
     if (ui.transferSelect.value && act("transfer", { to: ui.transferSelect.value })) { ui.transferSelect.value = ""; updateActions(); }
   });
   ui.transferSelect.addEventListener("change", updateActions);
-  ui.suggest.addEventListener("click", () => { if (act("suggest")) { state.suggesting = true; updateActions(); } });
+  ui.suggest.addEventListener("click", () => {
+    if (!act("suggest")) return;
+    state.suggesting = true;
+    updateActions();
+    const id = state.openId;
+    setTimeout(() => { if (state.suggesting && state.openId === id) { state.suggesting = false; updateActions(); } }, SUGGEST_TIMEOUT_MS);
+  });
   ui.noteToggle.addEventListener("click", () => setNoteMode(!state.noteMode));
   ui.canned.addEventListener("change", () => {
     const item = state.conv && ui.canned.value !== "" ? state.conv.canned[Number(ui.canned.value)] : null;
