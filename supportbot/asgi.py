@@ -10,13 +10,16 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
+from supportbot.agents.routing import websocket_urlpatterns as agent_patterns  # noqa: E402
 from supportbot.chat.origins import WidgetOriginValidator  # noqa: E402
 from supportbot.chat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": WidgetOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": WidgetOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + agent_patterns))
+        ),
     }
 )
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "supportbot.knowledge",
     "supportbot.chat",
     "supportbot.safety",
+    "supportbot.agents",
 ]
 
 MIDDLEWARE = [
@@ -175,7 +176,16 @@ SUPPORTBOT = {
     # After the broker refused a job, keep retrying this long while the customer waits.
     "REDISPATCH_FOR_S": env_float("SUPPORTBOT_REDISPATCH_FOR_S", 300.0),
     "COMPANY_NAME": env_str("SUPPORTBOT_COMPANY", "Acme Shop"),
+    # Escalation (docs/agent-console.md): the first-response clock an agent sees, and how
+    # many bot replies a conversation may get before a person is brought in.
+    "FIRST_RESPONSE_SLA_S": env_int("SUPPORTBOT_FIRST_RESPONSE_SLA_S", 300, minimum=1),
+    "ESCALATE_AFTER_BOT_TURNS": env_int("SUPPORTBOT_ESCALATE_AFTER_BOT_TURNS", 8, minimum=1),
+    # An agent whose console has not been heard from this long counts as offline.
+    "AGENT_PRESENCE_TTL_S": env_int("SUPPORTBOT_AGENT_PRESENCE_TTL_S", 90, minimum=10),
 }
+
+LOGIN_URL = "agent-login"
+LOGIN_REDIRECT_URL = "agent-console"
 
 LOGGING = {
     "version": 1,

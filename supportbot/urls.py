@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from supportbot.chat import views
 from supportbot.ops import views as ops_views
@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/conversations", views.create_conversation, name="create-conversation"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", ops_views.metrics, name="metrics"),
+    path("agent/", include("supportbot.agents.urls")),
     path("admin/", admin.site.urls),
 ]

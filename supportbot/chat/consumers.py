@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
@@ -13,12 +14,32 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from inference_worker.jobs import ReplyJob
-from supportbot.chat import frames, services
+from supportbot.agents import notify
+from supportbot.agents.snapshots import message_item
+from supportbot.chat import csat, frames, services
+from supportbot.chat.csat import csat_pending, csat_request_frame
 from supportbot.chat.dispatch import DispatchError, get_dispatcher, send_to_conversation
-from supportbot.chat.models import Conversation, Message
+from supportbot.chat.escalation import (
+    Reason,
+    Signals,
+    escalate,
+    handoff_frame,
+    leave_contact,
+    trigger_for,
+)
+from supportbot.chat.models import Actor, Conversation, Message
 from supportbot.chat.prompts import build_reply_job
 from supportbot.chat.ratelimit import SlidingWindow
-from supportbot.chat.validation import FrameError, Resume, SendMessage, parse_frame
+from supportbot.chat.validation import (
+    Contact,
+    Csat,
+    Escalate,
+    FrameError,
+    Resume,
+    SendMessage,
+    Typing,
+    parse_frame,
+)
 from supportbot.safety.screening import screen_input
 from supportbot.safety.verdict import Verdict
 
@@ -26,22 +47,80 @@ logger = logging.getLogger(__name__)
 
 # Application close code for a refused handshake (sent as HTTP 403 before accept).
 CLOSE_FORBIDDEN = 4403
+# Typing notices reach the agent at most this often.
+TYPING_EVERY_S = 1.0
+
+
+def _screen(text: str) -> tuple[Verdict, Signals]:
+    """The safety verdict and the escalation signals of one message (CPU work, no DB)."""
+    from supportbot.chat.human_request import asks_for_human
+    from supportbot.chat.sentiment import strongly_negative
+
+    return screen_input(text), Signals(asks_for_human(text), strongly_negative(text))
+
+
+@dataclass(slots=True)
+class Prepared:
+    result: services.CustomerMessageResult
+    job: ReplyJob | None = None
+    handoff: dict | None = None  # the conversation just went to people
+    agent_frame: dict | None = None  # the new message, as open consoles show it
 
 
 def _store_and_prepare(
-    conversation_id: int, client_id: uuid.UUID, text: str, verdict: Verdict | None
-) -> tuple[services.CustomerMessageResult, ReplyJob | None]:
-    """Store the message and, if the bot answers, build its job: one trip to the DB thread."""
+    conversation_id: int, client_id: uuid.UUID, text: str, verdict: Verdict, signals: Signals
+) -> Prepared:
+    """Store the message, decide between the bot and people, and build what follows: one
+    trip to the DB thread."""
     result = services.record_customer_message(
         conversation_id, client_id=client_id, text=text, verdict=verdict
     )
-    return result, build_reply_job(result.message) if result.needs_reply else None
+    prepared = Prepared(result)
+    if not result.created:
+        return prepared
+    conversation = Conversation.objects.get(pk=conversation_id)
+    reason = trigger_for(conversation, signals) if result.needs_reply else None
+    if reason is not None:
+        actor = Actor.CUSTOMER if reason == Reason.CUSTOMER_REQUEST else Actor.SYSTEM
+        moved = escalate(
+            conversation_id, reason=reason, actor=actor, data={"seq": result.message.seq}
+        )
+        if moved.escalated:
+            result.needs_reply = False
+            conversation.refresh_from_db()
+            prepared.handoff = handoff_frame(conversation, reason)
+    elif result.escalated:
+        conversation.refresh_from_db()
+        prepared.handoff = handoff_frame(conversation, Reason.SAFETY)
+    if result.needs_reply:
+        prepared.job = build_reply_job(result.message)
+    prepared.agent_frame = {"type": "message", **message_item(result.message)}
+    return prepared
+
+
+def _handoff_now(conversation_id: int, reason: str) -> dict:
+    conversation = Conversation.objects.select_related("assigned_agent").get(pk=conversation_id)
+    return handoff_frame(conversation, reason)
+
+
+def _state_frames(conversation_id: int) -> list[dict]:
+    """What a (re)connecting widget must know besides the messages: who has the chat, and
+    whether its rating is still owed."""
+    conversation = Conversation.objects.select_related("assigned_agent").get(pk=conversation_id)
+    out = []
+    if conversation.state != Conversation.State.BOT:
+        out.append(handoff_frame(conversation, conversation.escalation_reason or "resume"))
+    if csat_pending(conversation):
+        csat.note_csat_requested(conversation)
+        out.append(csat_request_frame(conversation))
+    return out
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     conversation: Conversation
     group: str
     redispatch: asyncio.Task | None = None
+    last_typing: float = float("-inf")
 
     async def connect(self) -> None:
         public_id = self.scope["url_route"]["kwargs"]["conversation"]
@@ -87,6 +166,69 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.handle_message(command)
         elif isinstance(command, Resume):
             await self.handle_resume(command)
+        elif isinstance(command, Typing):
+            await self.handle_typing()
+        elif not self.rate.allow():
+            # Frames that write to the database share the messages' budget.
+            await self.send_json(frames.error("rate_limited", "Too many requests; wait a moment."))
+        elif isinstance(command, Escalate):
+            await self.handle_escalate()
+        elif isinstance(command, Contact):
+            await self.handle_contact(command)
+        elif isinstance(command, Csat):
+            await self.handle_csat(command)
+
+    async def to_other_tabs(self, frame: dict) -> None:
+        try:
+            await send_to_conversation(self.public_id, frame, exclude=self.channel_name)
+        except Exception:
+            logger.warning("could not send a %s frame to other tabs", frame.get("type"))
+
+    async def handle_escalate(self) -> None:
+        moved = await database_sync_to_async(escalate)(
+            self.conversation.pk, reason=Reason.CUSTOMER_BUTTON, actor=Actor.CUSTOMER
+        )
+        frame = await database_sync_to_async(_handoff_now)(
+            self.conversation.pk, moved.reason or Reason.CUSTOMER_BUTTON
+        )
+        await self.send_json(frame)  # also when people already had it: the widget learns so
+        if moved.escalated:
+            await self.to_other_tabs(frame)
+            await notify.queue_changed()
+
+    async def handle_typing(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop.time() - self.last_typing < TYPING_EVERY_S:
+            return
+        self.last_typing = loop.time()
+        await notify.to_conversation_agents(
+            self.public_id,
+            {"type": "typing", "conversation": self.public_id, "role": "customer"},
+        )
+
+    async def handle_contact(self, command: Contact) -> None:
+        await database_sync_to_async(leave_contact)(
+            self.conversation.pk, name=command.name, email=command.email, phone=command.phone
+        )
+        await self.send_json({"type": "contact.saved"})
+        await notify.queue_changed()
+
+    async def handle_csat(self, command: Csat) -> None:
+        try:
+            await database_sync_to_async(csat.record_csat)(
+                self.conversation.pk, rating=command.rating, comment=command.comment
+            )
+        except csat.CsatNotOpen:
+            await self.send_json(
+                frames.error("csat_not_open", "Ratings are asked once the chat is resolved.")
+            )
+            return
+        except csat.CsatAlreadyGiven:
+            await self.send_json(
+                frames.error("csat_already_given", "This conversation is already rated.")
+            )
+            return
+        await self.send_json({"type": "csat.saved", "rating": command.rating})
 
     async def handle_message(self, command: SendMessage) -> None:
         client_id = str(command.client_id)
@@ -97,7 +239,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         # Screened before it is stored or prompted; on a worker thread, off the DB thread.
         try:
-            verdict = await sync_to_async(screen_input, thread_sensitive=False)(command.text)
+            verdict, signals = await sync_to_async(_screen, thread_sensitive=False)(command.text)
         except Exception:
             # Unscreened text is neither stored nor prompted; the widget may resend it.
             logger.exception("screening a message failed")
@@ -106,28 +248,30 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         try:
-            result, job = await database_sync_to_async(_store_and_prepare)(
-                self.conversation.pk, command.client_id, command.text, verdict
+            prepared = await database_sync_to_async(_store_and_prepare)(
+                self.conversation.pk, command.client_id, command.text, verdict, signals
             )
         except services.ConversationClosed:
             await self.send_json(
                 frames.error("conversation_closed", "This conversation has ended.", client_id)
             )
             return
+        result, job = prepared.result, prepared.job
         await self.send_json(frames.ack(result.message))
         if result.safety_reply is not None:
             reply = frames.bot_done(result.safety_reply, result.message.seq)
             # This socket gets it directly, whatever the channel layer's state.
             await self.send_json(reply)
-            if result.escalated:
-                await self.send_json(frames.handoff("waiting_agent", "safety"))
-            try:
-                await send_to_conversation(self.public_id, reply, exclude=self.channel_name)
-            except Exception:
-                logger.warning("could not send the safety reply to other tabs")
+            await self.to_other_tabs(reply)
+        if prepared.handoff is not None:
+            await self.send_json(prepared.handoff)
+            await self.to_other_tabs(prepared.handoff)
+            await notify.queue_changed()
         # The reply first: the echo to the customer's other tabs is not what anyone waits for.
         if job is not None:
             await self.start_reply(result.message, job)
+        if prepared.agent_frame is not None:
+            await notify.to_conversation_agents(self.public_id, prepared.agent_frame)
         if result.created:
             try:
                 await send_to_conversation(
@@ -146,6 +290,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(frames.stored_message(message))
             last_seq = message.seq
         await self.send_json({"type": "resume.done", "last_seq": last_seq})
+        for frame in await database_sync_to_async(_state_frames)(self.conversation.pk):
+            await self.send_json(frame)
         # A question left unanswered by a restart or an abandoned generation is answered now.
         pending = await database_sync_to_async(services.unanswered_customer_message)(
             self.conversation.pk

@@ -86,6 +86,15 @@ def stored_message(message: Message) -> dict[str, Any]:
         "text": message.text,
         "language": message.language,
     }
-    if message.client_id is not None:
+    if message.role == Actor.CUSTOMER and message.client_id is not None:
         frame["client_id"] = str(message.client_id)
+    if message.role == Actor.AGENT:
+        frame["author"] = agent_name(message.author)
     return frame
+
+
+def agent_name(user) -> str:
+    """What customers see of an agent: the first name, else the username."""
+    if user is None:
+        return ""
+    return user.first_name or user.get_username()

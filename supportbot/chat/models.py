@@ -22,6 +22,12 @@ class Actor(models.TextChoices):
     SYSTEM = "system", "system"
 
 
+class Priority(models.IntegerChoices):
+    URGENT = 1, "urgent"
+    HIGH = 2, "high"
+    NORMAL = 3, "normal"
+
+
 class Conversation(models.Model):
     class State(models.TextChoices):
         BOT = "bot", "bot"
@@ -53,6 +59,22 @@ class Conversation(models.Model):
     started_at = models.DateTimeField(null=True, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Escalation (the current cycle; every cycle is in the event log).
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, default=Priority.NORMAL, db_index=True
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalation_reason = models.CharField(max_length=32, blank=True)
+    assigned_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+    )
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    # Left by the customer while no agent was online: {"name", "email", "phone"}.
+    contact = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["state", "updated_at"])]
@@ -170,6 +192,13 @@ class ConversationEvent(models.Model):
         BOT_REPLIED = "bot_replied", "bot replied"
         BOT_FAILED = "bot_failed", "bot reply failed"
         DISPATCH_FAILED = "dispatch_failed", "reply could not be queued"
+        # Agent work: the first person's reply after an escalation, a transfer between
+        # agents (state stays "agent"), and what the customer left or rated.
+        FIRST_RESPONSE = "first_response", "first human response"
+        TRANSFERRED = "transferred", "transferred to another agent"
+        CONTACT_LEFT = "contact_left", "contact details left"
+        CSAT_REQUESTED = "csat_requested", "CSAT asked"
+        CSAT_RECORDED = "csat_recorded", "CSAT given"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -190,3 +219,28 @@ class ConversationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id} {self.kind} {self.from_state}->{self.to_state}"
+
+
+class CsatResponse(models.Model):
+    """The customer's 1-5 rating after resolution: at most one per conversation."""
+
+    class HandledBy(models.TextChoices):
+        BOT = "bot", "bot only"
+        HUMAN = "human", "human handled"
+
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, related_name="csat")
+    rating = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    handled_by = models.CharField(max_length=8, choices=HandledBy.choices)
+    language = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="csat_rating_1_to_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}: {self.rating}"

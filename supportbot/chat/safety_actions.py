@@ -6,20 +6,12 @@ from dataclasses import replace
 
 from django.db import transaction
 
-from supportbot.chat import frames
-from supportbot.chat.models import Actor, Conversation, Message
+from supportbot.chat.escalation import Reason, handoff_frame, mark_escalated
+from supportbot.chat.models import Conversation, Message
 from supportbot.chat.services import ReplyOutcome, store_bot_reply
 from supportbot.safety.messages import message
 from supportbot.safety.models import SafetyEvent
 from supportbot.safety.verdict import Category, Verdict
-
-
-def escalate(conversation: Conversation, *, reason: str, data: dict | None = None) -> None:
-    """Hand a bot conversation to a person (a no-op once a person has it, or it is closed)."""
-    if conversation.state == Conversation.State.BOT:
-        conversation.transition(
-            Conversation.State.WAITING_AGENT, actor=Actor.SYSTEM, reason=reason, data=data
-        )
 
 
 def store_blocked_reply(
@@ -46,9 +38,9 @@ def store_blocked_reply(
         conversation = Conversation.objects.select_for_update().get(
             pk=customer_message.conversation_id
         )
-        escalate(
+        mark_escalated(
             conversation,
-            reason="output_blocked",
+            reason=Reason.OUTPUT_BLOCKED,
             data={"message": reply_to_id, "categories": [str(c) for c in verdict.categories]},
         )
     return reply
@@ -56,7 +48,7 @@ def store_blocked_reply(
 
 def handoff_frame_for(public_id: str) -> dict | None:
     """``handoff`` for a conversation that now waits for a person, else None."""
-    state = Conversation.objects.filter(public_id=public_id).values_list("state", flat=True).first()
-    if state != Conversation.State.WAITING_AGENT:
+    conversation = Conversation.objects.filter(public_id=public_id).first()
+    if conversation is None or conversation.state != Conversation.State.WAITING_AGENT:
         return None
-    return frames.handoff(Conversation.State.WAITING_AGENT, "safety")
+    return handoff_frame(conversation, conversation.escalation_reason or Reason.SAFETY)

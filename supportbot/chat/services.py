@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inference_worker.sequence import StreamEvent
+from supportbot.chat.escalation import Reason, mark_escalated
 from supportbot.chat.language import detect_language, normalize_locale
 from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, hash_token
 from supportbot.experiments.models import ModelVariant
@@ -180,11 +181,10 @@ def _answer_for_safety(
         finish_reason="safety",
     )
     conversation.save(update_fields=["last_seq", "updated_at"])
-    if escalate and conversation.state == Conversation.State.BOT:
-        conversation.transition(
-            Conversation.State.WAITING_AGENT,
-            actor=Actor.SYSTEM,
-            reason="safety",
+    if escalate:
+        mark_escalated(
+            conversation,
+            reason=Reason.SAFETY,
             data={"categories": [str(c) for c in verdict.categories]},
         )
     return reply
@@ -308,7 +308,7 @@ def record_dispatch_failure(message_id: int, reason: str) -> None:
 def messages_after(conversation_id: int, after_seq: int) -> list[Message]:
     return list(
         Message.objects.filter(conversation_id=conversation_id, seq__gt=after_seq)
-        .select_related("reply_to")
+        .select_related("reply_to", "author")
         .order_by("seq")
     )
 

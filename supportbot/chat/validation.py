@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -26,7 +27,40 @@ class Resume:
     after_seq: int
 
 
-def parse_frame(raw: str, *, max_chars: int, max_bytes: int) -> SendMessage | Resume:
+@dataclass(frozen=True, slots=True)
+class Escalate:
+    """The widget's "talk to a person" button."""
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    name: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Csat:
+    rating: int
+    comment: str
+
+
+Command = SendMessage | Resume | Escalate | Typing | Contact | Csat
+
+MAX_NAME_CHARS = 100
+MAX_COMMENT_CHARS = 1000
+# Deliberately loose: one @, a dot in the domain, no spaces. The customer typed it for us to
+# write back; a stricter pattern only refuses real addresses.
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,30}$")
+
+
+def parse_frame(raw: str, *, max_chars: int, max_bytes: int) -> Command:
     if len(raw.encode("utf-8", errors="replace")) > max_bytes:
         raise FrameError("frame_too_large", f"Frames are limited to {max_bytes} bytes.")
     try:
@@ -40,7 +74,17 @@ def parse_frame(raw: str, *, max_chars: int, max_bytes: int) -> SendMessage | Re
         return _parse_message(frame, max_chars)
     if kind == "resume":
         return _parse_resume(frame)
-    raise FrameError("unknown_type", "The type must be 'message' or 'resume'.")
+    if kind == "escalate":
+        return Escalate()
+    if kind == "typing":
+        return Typing()
+    if kind == "contact":
+        return _parse_contact(frame)
+    if kind == "csat":
+        return _parse_csat(frame)
+    raise FrameError(
+        "unknown_type", "The type must be one of message, resume, escalate, typing, contact, csat."
+    )
 
 
 def _parse_message(frame: dict, max_chars: int) -> SendMessage:
@@ -81,3 +125,36 @@ def _parse_resume(frame: dict) -> Resume:
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
         raise FrameError("invalid_field", "'after_seq' must be a non-negative integer.")
     return Resume(after_seq=after)
+
+
+def _clean(value: object, field: str, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise FrameError("invalid_field", f"'{field}' must be a string.")
+    value = "".join(ch for ch in value if ch in "\t\n" or ord(ch) >= 32).strip()
+    if len(value) > limit:
+        raise FrameError("invalid_field", f"'{field}' is limited to {limit} characters.")
+    return value
+
+
+def _parse_contact(frame: dict) -> Contact:
+    name = _clean(frame.get("name"), "name", MAX_NAME_CHARS)
+    email = _clean(frame.get("email"), "email", 254)
+    phone = _clean(frame.get("phone"), "phone", 32)
+    if email and not _EMAIL.match(email):
+        raise FrameError("invalid_contact", "The email address does not look right.")
+    if phone and not _PHONE.match(phone):
+        raise FrameError("invalid_contact", "The phone number does not look right.")
+    if not email and not phone:
+        raise FrameError("invalid_contact", "Leave an email address or a phone number.")
+    return Contact(name=name, email=email, phone=phone)
+
+
+def _parse_csat(frame: dict) -> Csat:
+    if "rating" not in frame:
+        raise FrameError("missing_field", "'rating' is required.")
+    rating = frame["rating"]
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise FrameError("invalid_field", "'rating' must be an integer from 1 to 5.")
+    return Csat(rating=rating, comment=_clean(frame.get("comment"), "comment", MAX_COMMENT_CHARS))

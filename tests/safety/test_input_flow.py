@@ -54,7 +54,11 @@ async def test_self_harm_gets_care_and_a_person_not_the_model(conversation_facto
     frames = await receive_until(ws, "handoff", timeout=30)
     done = next(f for f in frames if f["type"] == "bot.done")
     assert "nicht allein" in done["text"]  # caring, in the customer's language
-    assert frames[-1] == {"type": "handoff", "state": "waiting_agent", "reason": "safety"}
+    handoff = frames[-1]
+    assert (handoff["type"], handoff["state"], handoff["reason"]) == (
+        "handoff", "waiting_agent", "safety",
+    )  # fmt: skip
+    assert handoff["notice"]  # in German, like the rest
     assert not [f for f in frames if f["type"] == "bot.delta"]  # the model said nothing
 
     await database_sync_to_async(conversation.refresh_from_db)()

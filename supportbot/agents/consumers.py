@@ -1,0 +1,253 @@
+"""The agent console's socket (docs/agent-console.md): parse a frame, call one service, tell
+the people concerned. Business rules live in ``supportbot.agents.services``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from supportbot.agents import notify, services, snapshots
+from supportbot.agents.models import AgentPresence
+from supportbot.agents.roles import is_agent
+from supportbot.agents.services import AgentActionError
+from supportbot.chat import csat, frames
+from supportbot.chat.dispatch import send_to_conversation
+from supportbot.chat.escalation import display_name, handoff_frame
+from supportbot.chat.models import Conversation
+from supportbot.chat.ratelimit import SlidingWindow
+
+logger = logging.getLogger(__name__)
+
+CLOSE_FORBIDDEN = 4403
+MAX_NOTE_CHARS = 4000
+ACTIONS_PER_10_S = 30
+# Presence is refreshed this often (well inside AGENT_PRESENCE_TTL_S).
+HEARTBEAT_S = 20.0
+
+
+def _record_presence(user_id: int, channel_name: str) -> None:
+    AgentPresence.objects.update_or_create(
+        channel_name=channel_name, defaults={"user_id": user_id, "last_seen": timezone.now()}
+    )
+
+
+def _forget_presence(channel_name: str) -> None:
+    AgentPresence.objects.filter(channel_name=channel_name).delete()
+
+
+def _customer_frames_after_change(conversation: Conversation, reason: str) -> list[dict]:
+    out = [handoff_frame(conversation, reason)]
+    if conversation.state == Conversation.State.RESOLVED:
+        csat.note_csat_requested(conversation)
+        out.append(csat.csat_request_frame(conversation))
+    return out
+
+
+def _state_item(conversation: Conversation) -> dict:
+    agent = conversation.assigned_agent
+    return {
+        "type": "state",
+        "conversation": str(conversation.public_id),
+        "state": conversation.state,
+        "assigned_to": agent.get_username() if agent else None,
+    }
+
+
+class AgentConsumer(AsyncJsonWebsocketConsumer):
+    heartbeat: asyncio.Task | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if not await database_sync_to_async(is_agent)(user):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.user = user
+        self.opened: set[str] = set()
+        self.rate = SlidingWindow(ACTIONS_PER_10_S, 10.0)
+        await self.channel_layer.group_add(notify.QUEUE_GROUP, self.channel_name)
+        await self.accept()
+        await database_sync_to_async(_record_presence)(user.pk, self.channel_name)
+        self.heartbeat = asyncio.create_task(self._beat())
+        agents = await database_sync_to_async(snapshots.agents_list)()
+        await self.send_json(
+            {
+                "type": "hello",
+                "user": user.get_username(),
+                "display_name": display_name(user),
+                "agents": agents,
+                # The console's clocks run on this, not on the agent's own clock.
+                "now": timezone.now().isoformat(),
+            }
+        )
+        await self.send_queue()
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "user"):
+            return
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        await self.channel_layer.group_discard(notify.QUEUE_GROUP, self.channel_name)
+        for public_id in self.opened:
+            await self.channel_layer.group_discard(
+                notify.conversation_group(public_id), self.channel_name
+            )
+        await database_sync_to_async(_forget_presence)(self.channel_name)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                await database_sync_to_async(_record_presence)(self.user.pk, self.channel_name)
+            except Exception:
+                logger.warning("could not refresh the presence of %s", self.user, exc_info=True)
+
+    # Channel-layer events
+
+    async def queue_changed(self, event: dict) -> None:
+        await self.send_queue()
+
+    async def agent_frame(self, event: dict) -> None:
+        await self.send_json(event["frame"])
+
+    async def send_queue(self) -> None:
+        items = await database_sync_to_async(snapshots.queue_items)()
+        await self.send_json({"type": "queue", "items": items})
+
+    # Frames from the console
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            frame = json.loads(text_data or "")
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict):
+            await self.send_json(frames.error("invalid_json", "Send JSON objects."))
+            return
+        kind = frame.get("type")
+        handler = getattr(self, f"do_{kind}", None) if isinstance(kind, str) else None
+        if handler is None or kind not in ACTIONS:
+            await self.send_json(frames.error("unknown_type", f"Unknown type {kind!r}."))
+            return
+        public_id = frame.get("conversation")
+        if not isinstance(public_id, str):
+            await self.send_json(frames.error("missing_field", "'conversation' is required."))
+            return
+        if kind != "typing" and not self.rate.allow():
+            await self.send_json(frames.error("rate_limited", "Too many actions; slow down."))
+            return
+        try:
+            await handler(public_id, frame)
+        except AgentActionError as exc:
+            error = frames.error(exc.code, exc.detail)
+            error["conversation"] = public_id
+            await self.send_json(error)
+
+    async def do_open(self, public_id: str, frame: dict) -> None:
+        conversation = await database_sync_to_async(services.conversation_for)(public_id)
+        public_id = str(conversation.public_id)
+        await self.channel_layer.group_add(notify.conversation_group(public_id), self.channel_name)
+        self.opened.add(public_id)
+        detail = await database_sync_to_async(snapshots.conversation_detail)(conversation)
+        await self.send_json(detail)
+
+    async def do_close(self, public_id: str, frame: dict) -> None:
+        if public_id in self.opened:
+            self.opened.discard(public_id)
+            await self.channel_layer.group_discard(
+                notify.conversation_group(public_id), self.channel_name
+            )
+
+    async def do_claim(self, public_id: str, frame: dict) -> None:
+        conversation = await database_sync_to_async(services.claim)(public_id, self.user)
+        await self.send_json({"type": "claimed", "conversation": str(conversation.public_id)})
+        await self._after_change(conversation, "claimed")
+
+    async def do_send(self, public_id: str, frame: dict) -> None:
+        text = _text(frame, settings.SUPPORTBOT["MAX_MESSAGE_CHARS"])
+        try:
+            client_id = uuid.UUID(str(frame.get("client_id")))
+        except ValueError:
+            raise AgentActionError("invalid_field", "'client_id' must be a UUID.") from None
+        sent = await database_sync_to_async(services.send)(
+            public_id, self.user, client_id=client_id, text=text
+        )
+        item = await database_sync_to_async(_message_frames)(sent.message)
+        customer_frame, agent_frame = item
+        if sent.created:
+            await send_to_conversation(public_id, customer_frame)
+            await notify.to_conversation_agents(public_id, agent_frame)
+            if sent.first_response:
+                await notify.queue_changed()
+        else:
+            await self.send_json(agent_frame)
+
+    async def do_note(self, public_id: str, frame: dict) -> None:
+        text = _text(frame, MAX_NOTE_CHARS)
+        note = await database_sync_to_async(services.add_note)(public_id, self.user, text)
+        item = await database_sync_to_async(snapshots.note_item)(note)
+        await notify.to_conversation_agents(note.conversation.public_id, {"type": "note", **item})
+
+    async def do_typing(self, public_id: str, frame: dict) -> None:
+        if public_id in self.opened:
+            await send_to_conversation(public_id, {"type": "typing", "role": "agent"})
+
+    async def do_transfer(self, public_id: str, frame: dict) -> None:
+        to = frame.get("to")
+        if not isinstance(to, str) or not to:
+            raise AgentActionError("missing_field", "'to' is required.")
+        conversation = await database_sync_to_async(services.transfer)(public_id, self.user, to)
+        await self._after_change(conversation, "transferred")
+
+    async def do_resolve(self, public_id: str, frame: dict) -> None:
+        conversation = await database_sync_to_async(services.resolve)(public_id, self.user)
+        await self._after_change(conversation, "agent_resolved")
+
+    async def do_handback(self, public_id: str, frame: dict) -> None:
+        conversation = await database_sync_to_async(services.hand_back)(public_id, self.user)
+        await self._after_change(conversation, "handed_back")
+
+    async def do_suggest(self, public_id: str, frame: dict) -> None:
+        from supportbot.agents.suggestions import suggest_reply
+
+        text = await suggest_reply(public_id)
+        await self.send_json({"type": "suggestion", "conversation": public_id, "text": text})
+
+    async def _after_change(self, conversation: Conversation, reason: str) -> None:
+        public_id = str(conversation.public_id)
+        for frame in await database_sync_to_async(_customer_frames_after_change)(
+            conversation, reason
+        ):
+            await send_to_conversation(public_id, frame)
+        await notify.to_conversation_agents(public_id, _state_item(conversation))
+        await notify.queue_changed()
+
+
+ACTIONS = frozenset(
+    {"open", "close", "claim", "send", "note", "typing", "transfer", "resolve", "handback"}
+    | {"suggest"}
+)
+
+
+def _text(frame: dict, limit: int) -> str:
+    text = frame.get("text")
+    if not isinstance(text, str):
+        raise AgentActionError("missing_field", "'text' is required.")
+    text = "".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 32).strip()
+    if not text:
+        raise AgentActionError("invalid_field", "The text is empty.")
+    if len(text) > limit:
+        raise AgentActionError("text_too_long", f"Limited to {limit} characters.")
+    return text
+
+
+def _message_frames(message) -> tuple[dict, dict]:
+    """The stored agent message as the customer's widget and as consoles show it."""
+    message = type(message).objects.select_related("author", "conversation").get(pk=message.pk)
+    return frames.stored_message(message), {"type": "message", **snapshots.message_item(message)}

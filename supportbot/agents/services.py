@@ -1,0 +1,176 @@
+"""What agents do to a conversation. Each function is one transaction on a locked row.
+
+The claim is settled by a conditional UPDATE (``state = waiting_agent``), so two agents racing
+for one ticket get one winner on every database, with or without row locks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from supportbot.agents.models import InternalNote
+from supportbot.agents.roles import is_agent
+from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message
+
+
+class AgentActionError(Exception):
+    """Refused; ``code`` is the protocol's error code (docs/agent-console.md)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    message: Message
+    created: bool
+    first_response: bool
+
+
+def conversation_for(public_id: str) -> Conversation:
+    try:
+        return Conversation.objects.select_related("assigned_agent").get(
+            public_id=uuid.UUID(str(public_id))
+        )
+    except (ValueError, Conversation.DoesNotExist):
+        raise AgentActionError("not_found", "No such conversation.") from None
+
+
+def _locked(public_id: str) -> Conversation:
+    conversation = conversation_for(public_id)
+    return Conversation.objects.select_for_update().get(pk=conversation.pk)
+
+
+def _own(conversation: Conversation, agent) -> None:
+    if conversation.state == Conversation.State.RESOLVED:
+        raise AgentActionError("conversation_closed", "This conversation is resolved.")
+    if conversation.state != Conversation.State.AGENT or conversation.assigned_agent_id != agent.pk:
+        raise AgentActionError("not_yours", "Claim the conversation first.")
+
+
+def claim(public_id: str, agent) -> Conversation:
+    """Take a waiting conversation. Exactly one of several racing agents wins."""
+    conversation = conversation_for(public_id)
+    now = timezone.now()
+    with transaction.atomic():
+        won = Conversation.objects.filter(
+            pk=conversation.pk, state=Conversation.State.WAITING_AGENT
+        ).update(state=Conversation.State.AGENT, assigned_agent=agent, updated_at=now)
+        if not won:
+            current = Conversation.objects.get(pk=conversation.pk)
+            if current.state == Conversation.State.AGENT:
+                raise AgentActionError("already_claimed", "Another agent has claimed it.")
+            raise AgentActionError("not_waiting", "This conversation is not waiting for an agent.")
+        ConversationEvent.objects.create(
+            conversation=conversation,
+            kind=ConversationEvent.Kind.STATE_CHANGED,
+            from_state=Conversation.State.WAITING_AGENT,
+            to_state=Conversation.State.AGENT,
+            actor=Actor.AGENT,
+            user=agent,
+            reason="claimed",
+            created_at=now,
+        )
+    return conversation_for(public_id)
+
+
+def send(public_id: str, agent, *, client_id: uuid.UUID, text: str) -> SentMessage:
+    """The agent's message to the customer, stored once per ``client_id``."""
+    try:
+        with transaction.atomic():
+            conversation = _locked(public_id)
+            existing = Message.objects.filter(
+                conversation=conversation, client_id=client_id
+            ).first()
+            if existing is not None:
+                return SentMessage(existing, created=False, first_response=False)
+            _own(conversation, agent)
+            now = timezone.now()
+            message = Message.objects.create(
+                conversation=conversation,
+                seq=conversation.next_seq(),
+                role=Actor.AGENT,
+                text=text,
+                client_id=client_id,
+                language=conversation.language,
+                author=agent,
+                created_at=now,
+            )
+            first = conversation.first_response_at is None
+            fields = ["last_seq", "updated_at"]
+            if first:
+                conversation.first_response_at = now
+                fields.append("first_response_at")
+                ConversationEvent.objects.create(
+                    conversation=conversation,
+                    kind=ConversationEvent.Kind.FIRST_RESPONSE,
+                    actor=Actor.AGENT,
+                    user=agent,
+                    message=message,
+                    created_at=now,
+                )
+            conversation.save(update_fields=fields)
+    except IntegrityError:
+        message = Message.objects.get(conversation__public_id=public_id, client_id=client_id)
+        return SentMessage(message, created=False, first_response=False)
+    return SentMessage(message, created=True, first_response=first)
+
+
+def add_note(public_id: str, agent, text: str) -> InternalNote:
+    conversation = conversation_for(public_id)
+    return InternalNote.objects.create(conversation=conversation, author=agent, text=text)
+
+
+def transfer(public_id: str, agent, to_username: str) -> Conversation:
+    target = get_user_model().objects.filter(username=to_username, is_active=True).first()
+    if target is None or not is_agent(target):
+        raise AgentActionError("unknown_agent", "No such agent.")
+    with transaction.atomic():
+        conversation = _locked(public_id)
+        _own(conversation, agent)
+        if target.pk == agent.pk:
+            return conversation
+        conversation.assigned_agent = target
+        conversation.save(update_fields=["assigned_agent", "updated_at"])
+        ConversationEvent.objects.create(
+            conversation=conversation,
+            kind=ConversationEvent.Kind.TRANSFERRED,
+            from_state=conversation.state,
+            to_state=conversation.state,
+            actor=Actor.AGENT,
+            user=agent,
+            reason="transferred",
+            data={"from": agent.get_username(), "to": target.get_username()},
+        )
+    return conversation_for(public_id)
+
+
+def resolve(public_id: str, agent) -> Conversation:
+    with transaction.atomic():
+        conversation = _locked(public_id)
+        # A waiting ticket may be closed unclaimed (e.g. answered by email from its contact).
+        if conversation.state != Conversation.State.WAITING_AGENT:
+            _own(conversation, agent)
+        conversation.transition(
+            Conversation.State.RESOLVED, actor=Actor.AGENT, reason="agent_resolved", user=agent
+        )
+    return conversation_for(public_id)
+
+
+def hand_back(public_id: str, agent) -> Conversation:
+    with transaction.atomic():
+        conversation = _locked(public_id)
+        _own(conversation, agent)
+        conversation.transition(
+            Conversation.State.BOT, actor=Actor.AGENT, reason="handed_back", user=agent
+        )
+        conversation.assigned_agent = None
+        conversation.save(update_fields=["assigned_agent"])
+    return conversation_for(public_id)

@@ -1,0 +1,71 @@
+"""Agents and admins as real users with real sessions, and their console sockets."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from tests.conftest import ORIGIN
+
+
+def make_user(username: str, *, role: str | None = "agent", first_name: str = ""):
+    from django.contrib.auth import get_user_model
+
+    from supportbot.agents.roles import ensure_groups
+
+    agent_group, admin_group = ensure_groups()
+    user = get_user_model().objects.create_user(
+        username=username, password="pw-" + username, first_name=first_name
+    )
+    if role in ("agent", "admin"):
+        user.groups.add(agent_group)
+    if role == "admin":
+        user.is_staff = True
+        user.save()
+        user.groups.add(admin_group)
+    return user
+
+
+def session_cookie(user) -> str:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+@pytest.fixture
+def agent_factory(transactional_db):
+    return make_user
+
+
+@pytest.fixture
+def console(transactional_db):
+    """Open the console socket as ``user`` (or anonymously with ``user=None``)."""
+    from supportbot.asgi import application
+
+    opened: list[WebsocketCommunicator] = []
+
+    async def open_console(user, *, origin: str = ORIGIN):
+        headers = [(b"origin", origin.encode()), (b"host", b"127.0.0.1")]
+        if user is not None:
+            cookie = await database_sync_to_async(session_cookie)(user)
+            headers.append((b"cookie", cookie.encode()))
+        communicator = WebsocketCommunicator(application, "/ws/agent/", headers=headers)
+        connected, _ = await communicator.connect(timeout=10)
+        opened.append(communicator)
+        return communicator, connected
+
+    yield open_console
+
+
+async def receive_type(ws: WebsocketCommunicator, frame_type: str, timeout: float = 30, **match):
+    """Frames up to and including the first of ``frame_type`` whose fields include ``match``."""
+    seen = []
+    while True:
+        frame = await ws.receive_json_from(timeout=timeout)
+        seen.append(frame)
+        if frame["type"] == frame_type and all(frame.get(k) == v for k, v in match.items()):
+            return seen
