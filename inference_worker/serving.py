@@ -188,7 +188,14 @@ class WorkerRuntime:
                 return ServeResult.BLOCKED
             frame = self.sink.store_reply(job, result.event, worker=self.worker)
             self._publish(job.conversation, frame)
-            return ServeResult.REPLIED if frame.get("seq") is not None else ServeResult.FAILED
+            if frame.get("seq") is None:
+                return ServeResult.FAILED
+            # The reply itself may have handed the conversation to people ("I'll pass this
+            # to a colleague"); the customer hears of it right after the reply.
+            handoff = self.sink.handoff_frame(job)
+            if handoff is not None:
+                self._publish(job.conversation, handoff)
+            return ServeResult.REPLIED
         except EngineBusy:
             raise
         except Exception:

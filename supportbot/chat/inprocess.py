@@ -198,6 +198,9 @@ class InProcessDispatcher:
             if reply is not None:
                 frame = frames.bot_done(reply, job.reply_to_seq)
                 await send_to_conversation(job.conversation, frame)
+                handoff = await database_sync_to_async(handoff_frame_for)(job.conversation)
+                if handoff is not None:  # the reply handed the chat to people
+                    await send_to_conversation(job.conversation, handoff)
             elif outcome.finish_reason == "abort" and self._watchers.get(job.conversation):
                 # Abandoned, but the customer came back before the abort landed: answer anyway.
                 self._inflight.pop(job.request_id, None)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inference_worker.sequence import StreamEvent
+from supportbot.chat.bot_handover import bot_cannot_help
 from supportbot.chat.escalation import Reason, mark_escalated
 from supportbot.chat.language import detect_language, normalize_locale
 from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, hash_token
@@ -254,6 +255,9 @@ def store_bot_reply(reply_to_id: int, outcome: ReplyOutcome) -> tuple[Message | 
             data=outcome.event_data(),
         )
         return None, False
+    # Outside the transaction: an embedding call has no business holding the row lock. The
+    # safety filter's own replacement text escalates with its own reason.
+    cannot_help = outcome.finish_reason != "blocked" and bot_cannot_help(outcome.text)
     try:
         with transaction.atomic():
             conversation = Conversation.objects.select_for_update().get(
@@ -285,6 +289,10 @@ def store_bot_reply(reply_to_id: int, outcome: ReplyOutcome) -> tuple[Message | 
                 created_at=completed,
                 data=outcome.event_data(),
             )
+            if cannot_help:
+                mark_escalated(
+                    conversation, reason=Reason.BOT_CANNOT_HELP, data={"message": reply.seq}
+                )
     except IntegrityError:
         return Message.objects.get(reply_to_id=reply_to_id, role=Actor.BOT), False
     return reply, True

@@ -60,6 +60,8 @@ class RecordingSink:
         return {"type": "bot.retract"}
 
     def handoff_frame(self, job):
+        if self.stored.get(job.reply_to_id) != "safe reply":
+            return None  # still with the bot
         return {"type": "handoff", "state": "waiting_agent", "reason": "safety"}
 
     def delta_frame(self, job, text):

@@ -1,0 +1,130 @@
+"""Every escalation trigger over a real customer socket, each with its reason code; the bot
+says nothing once people have the conversation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+
+from supportbot.chat.dispatch import get_dispatcher
+from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, Priority
+from tests.chat.helpers import receive_reply, receive_until, send_message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Fresh wordings (not the detector's examples), one per language.
+ASKS_FOR_A_PERSON = {
+    "en": ("en", "Can you put me through to someone from your team please?"),
+    "de": ("de", "Kann ich bitte mit einem echten Menschen sprechen?"),
+    "fr": ("fr", "Est-ce que je peux parler à quelqu'un de votre service ?"),
+    "es": ("es", "Necesito hablar con una persona de atención al cliente."),
+    "it": ("it", "Mi passi un operatore umano, per favore."),
+    "pt": ("pt", "Quero falar com um atendente humano."),
+    "zh": ("zh", "请帮我转接人工客服"),
+    "ja": ("ja", "人間のスタッフと話せますか？"),
+    "ko": ("ko", "사람 상담원이랑 이야기하고 싶어요"),
+    "ru": ("ru", "Соедините меня, пожалуйста, с живым оператором."),
+    "ar": ("ar", "أريد التحدث إلى موظف خدمة العملاء من فضلك"),
+    "tr": ("tr", "Lütfen beni bir müşteri temsilcisine bağlayın."),
+}
+
+
+def reasons(conversation) -> list[str]:
+    return list(
+        ConversationEvent.objects.filter(
+            conversation=conversation, kind=ConversationEvent.Kind.STATE_CHANGED
+        ).values_list("reason", flat=True)
+    )
+
+
+def bot_messages(conversation) -> int:
+    return Message.objects.filter(conversation=conversation, role=Actor.BOT).count()
+
+
+@pytest.mark.parametrize("code", sorted(ASKS_FOR_A_PERSON))
+async def test_asking_for_a_person_escalates_in_any_language(code, conversation_factory, connect):
+    locale, text = ASKS_FOR_A_PERSON[code]
+    conversation, token = await database_sync_to_async(conversation_factory)(locale=locale)
+    ws, _ = await connect(conversation, token)
+    await send_message(ws, text)
+    frames = await receive_until(ws, "handoff", timeout=30)
+    assert frames[-1]["state"] == "waiting_agent"
+    assert frames[-1]["reason"] == "customer_request"
+    assert not [f for f in frames if f["type"].startswith("bot.")]
+    assert await ws.receive_nothing(timeout=1)  # and no reply after it either
+    assert await database_sync_to_async(reasons)(conversation) == ["customer_request"]
+    assert await database_sync_to_async(bot_messages)(conversation) == 0
+
+
+async def test_an_ordinary_question_still_gets_the_bot(conversation_factory, connect):
+    conversation, token = await database_sync_to_async(conversation_factory)()
+    ws, _ = await connect(conversation, token)
+    await send_message(ws, "How long does shipping to Canada take?")
+    _deltas, done = await receive_reply(ws)
+    assert done["seq"] is not None
+    await database_sync_to_async(conversation.refresh_from_db)()
+    assert conversation.state == Conversation.State.BOT
+
+
+async def test_strong_anger_brings_in_a_person_with_high_priority(conversation_factory, connect):
+    conversation, token = await database_sync_to_async(conversation_factory)()
+    ws, _ = await connect(conversation, token)
+    await send_message(
+        ws, "This is the third time I'm writing and NOBODY helps me. I'm absolutely furious!"
+    )
+    frames = await receive_until(ws, "handoff", timeout=30)
+    assert frames[-1]["reason"] == "negative_sentiment"
+    await database_sync_to_async(conversation.refresh_from_db)()
+    assert conversation.priority == Priority.HIGH
+
+
+async def test_too_many_bot_turns_bring_in_a_person(conversation_factory, connect, settings):
+    settings.SUPPORTBOT = {**settings.SUPPORTBOT, "ESCALATE_AFTER_BOT_TURNS": 1}
+    conversation, token = await database_sync_to_async(conversation_factory)()
+    ws, _ = await connect(conversation, token)
+    await send_message(ws, "How long does shipping take?")
+    _deltas, done = await receive_reply(ws)
+    assert done["seq"] is not None
+    await send_message(ws, "And to Canada?")
+    frames = await receive_until(ws, "handoff", timeout=30)
+    assert frames[-1]["reason"] == "no_progress"
+    assert await database_sync_to_async(bot_messages)(conversation) == 1
+
+
+async def test_a_reply_that_hands_over_escalates_after_it_is_shown(conversation_factory, connect):
+    from inference_worker.sequence import FinishReason, StreamEvent
+    from supportbot.chat import services
+    from supportbot.chat.prompts import build_reply_job
+
+    conversation, token = await database_sync_to_async(conversation_factory)()
+    ws, _ = await connect(conversation, token)
+
+    def ask():
+        import uuid
+
+        asked = services.record_customer_message(
+            conversation.pk, client_id=uuid.uuid4(), text="Do you sell spare parts for the X200?"
+        )
+        return build_reply_job(asked.message)
+
+    job = await database_sync_to_async(ask)()
+    text = "I'm sorry, I don't have that information. I'll pass your question to a colleague."
+    events: asyncio.Queue[StreamEvent] = asyncio.Queue()
+    events.put_nowait(StreamEvent(job.request_id, text, num_tokens=12))
+    events.put_nowait(
+        StreamEvent(
+            job.request_id, text, done=True, finish_reason=FinishReason.STOP, num_tokens=12,
+            submitted_at=job.queued_at, first_token_at=job.queued_at, finished_at=job.queued_at,
+        )
+    )  # fmt: skip
+    dispatcher = get_dispatcher()
+    engine = await asyncio.get_running_loop().run_in_executor(None, dispatcher.engine)
+    await dispatcher._relay_stream(job, events, engine)
+
+    frames = await receive_until(ws, "handoff", timeout=30)
+    types = [f["type"] for f in frames]
+    assert types.index("bot.done") < types.index("handoff")  # the reply is shown first
+    assert frames[-1]["reason"] == "bot_cannot_help"
+    assert await database_sync_to_async(reasons)(conversation) == ["bot_cannot_help"]
