@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from supportbot.chat.models import Conversation, ConversationEvent, Message
+from supportbot.chat.models import Conversation, ConversationEvent, CsatResponse, Message
 
 
 class MessageInline(admin.TabularInline):
@@ -14,8 +14,17 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ("public_id", "state", "language", "variant", "started_at", "resolved_at")
-    list_filter = ("state", "language", "variant")
+    list_display = (
+        "public_id",
+        "state",
+        "priority",
+        "assigned_agent",
+        "language",
+        "variant",
+        "started_at",
+        "resolved_at",
+    )
+    list_filter = ("state", "priority", "escalation_reason", "language", "variant")
     search_fields = ("public_id", "visitor_id")
     readonly_fields = ("public_id", "created_at", "started_at", "resolved_at", "last_seq")
     inlines = [MessageInline]
@@ -33,3 +42,10 @@ class ConversationEventAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("kind", "actor", "reason")
+
+
+@admin.register(CsatResponse)
+class CsatResponseAdmin(admin.ModelAdmin):
+    list_display = ("conversation", "rating", "handled_by", "language", "created_at")
+    list_filter = ("rating", "handled_by", "language")
+    readonly_fields = ("conversation", "rating", "comment", "handled_by", "language", "created_at")

@@ -24,6 +24,7 @@ from supportbot.chat.escalation import (
     Signals,
     escalate,
     handoff_frame,
+    last_transition_reason,
     leave_contact,
     trigger_for,
 )
@@ -109,7 +110,7 @@ def _state_frames(conversation_id: int) -> list[dict]:
     conversation = Conversation.objects.select_related("assigned_agent").get(pk=conversation_id)
     out = []
     if conversation.state != Conversation.State.BOT:
-        out.append(handoff_frame(conversation, conversation.escalation_reason or "resume"))
+        out.append(handoff_frame(conversation, last_transition_reason(conversation)))
     if csat_pending(conversation):
         csat.note_csat_requested(conversation)
         out.append(csat_request_frame(conversation))

@@ -94,6 +94,7 @@ def handoff_frame(conversation: Conversation, reason: str) -> dict:
     if state == Conversation.State.WAITING_AGENT:
         online = agents_online()
         frame["agents_online"] = online
+        frame["contact_saved"] = bool(conversation.contact)
         frame["notice"] = handoff_text("waiting" if online else "offline", language)
     elif state == Conversation.State.AGENT:
         name = display_name(conversation.assigned_agent)
@@ -160,3 +161,14 @@ def trigger_for(conversation: Conversation, signals: Signals) -> str | None:
     if bot_turns_with_bot(conversation) >= settings.SUPPORTBOT["ESCALATE_AFTER_BOT_TURNS"]:
         return Reason.NO_PROGRESS
     return None
+
+
+def last_transition_reason(conversation: Conversation) -> str:
+    """The reason code of the move into the conversation's current state."""
+    return (
+        conversation.events.filter(kind=ConversationEvent.Kind.STATE_CHANGED)
+        .order_by("-created_at", "-id")
+        .values_list("reason", flat=True)
+        .first()
+        or ""
+    )

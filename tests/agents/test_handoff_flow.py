@@ -35,10 +35,10 @@ async def test_a_person_takes_over_answers_and_resolves_then_csat_is_stored_once
 ):
     anna = await database_sync_to_async(agent_factory)("anna", first_name="Anna")
     await database_sync_to_async(CannedResponse.objects.create)(
-        language="de", title="Prüfung", text="Ich prüfe das gerade für Sie."
+        language="de", title="Test: Prüfung", text="Ich prüfe das gerade für Sie."
     )
     await database_sync_to_async(CannedResponse.objects.create)(
-        language="en", title="Checking", text="I'm checking this for you now."
+        language="en", title="Test: Checking", text="I'm checking this for you now."
     )
     agent_ws, ok = await console(anna)
     assert ok
@@ -69,7 +69,9 @@ async def test_a_person_takes_over_answers_and_resolves_then_csat_is_stored_once
     detail = (await receive_type(agent_ws, "conversation"))[-1]
     assert [m["text"] for m in detail["messages"]] == ["Wo bleibt mein Paket?"]
     # Canned answers in the conversation's language only.
-    assert detail["canned"] == [{"title": "Prüfung", "text": "Ich prüfe das gerade für Sie."}]
+    canned = {c["title"]: c["text"] for c in detail["canned"]}
+    assert canned["Test: Prüfung"] == "Ich prüfe das gerade für Sie."
+    assert "Test: Checking" not in canned
 
     await agent_ws.send_json_to({"type": "claim", "conversation": public_id})
     await receive_type(agent_ws, "claimed", conversation=public_id)
