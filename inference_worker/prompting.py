@@ -125,10 +125,10 @@ def _render_instruct(
         else:
             messages.append({"role": role, "content": turn.text})
     text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    return RenderedPrompt(text=_strip_bos(tokenizer, text), stop_strings=())
+    return RenderedPrompt(text=strip_bos(tokenizer, text), stop_strings=())
 
 
-def _strip_bos(tokenizer, text: str) -> str:
+def strip_bos(tokenizer, text: str) -> str:
     # Templates such as Gemma's write BOS themselves; the engine's encode adds another.
     bos = getattr(tokenizer, "bos_token", None)
     if bos and text.startswith(bos):
@@ -138,7 +138,7 @@ def _strip_bos(tokenizer, text: str) -> str:
     return text
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     # The transcript is line-based and "\n\n" ends a turn, so a turn must stay on one line.
     return re.sub(r"\s+", " ", text).strip()
 
@@ -155,16 +155,16 @@ def _render_base(tokenizer, spec: PromptSpec, history: Sequence[Turn], examples)
     # Each example shows its answer as a fact first: a small base model then learns to answer
     # by restating the facts, which keeps it from inventing delivery times and prices.
     for question, answer in examples:
-        answer = _one_line(answer)
-        lines += ["", f"Facts: {answer}", f"{customer}: {_one_line(question)}", f"{bot}: {answer}"]
+        answer = one_line(answer)
+        lines += ["", f"Facts: {answer}", f"{customer}: {one_line(question)}", f"{bot}: {answer}"]
     lines.append("")
     # Only the best article (the knowledge's first line): given two, the 270M model often
     # copies the wrong one, e.g. shipping costs for a delivery-time question.
-    best = next((_one_line(line) for line in spec.knowledge.splitlines() if line.strip()), "")
+    best = next((one_line(line) for line in spec.knowledge.splitlines() if line.strip()), "")
     if best:
         lines.append(f"Facts: {best}")
     for turn in history:
         label = customer if turn.role == "customer" else bot
-        lines.append(f"{label}: {_one_line(turn.text)}")
+        lines.append(f"{label}: {one_line(turn.text)}")
     # One line per turn, so a new line ends the reply (and "Customer:" or "\n\n" with it).
     return RenderedPrompt(text="\n".join(lines) + f"\n{bot}:", stop_strings=("\n",))

@@ -56,6 +56,7 @@
     transferSelect: $("transfer-select"), transfer: $("transfer"), noteToggle: $("note-toggle"), canned: $("canned-select"),
     scroller: $("transcript-scroll"), transcript: $("transcript"), typing: $("typing-indicator"),
     contact: $("contact"), contactNone: $("contact-none"),
+    translateOption: $("translate-option"), translateToggle: $("translate-toggle"),
     form: $("composer-form"), composer: $("composer"), composerLabel: $("composer-label"), noteHint: $("note-hint"), send: $("send"),
   };
 
@@ -63,6 +64,7 @@
   const state = {
     socket: null, attempt: 0, refusals: 0, reconnectTimer: 0,
     user: config.user, displayName: "", agents: [], // from `hello`
+    language: "en", translation: false, // the agent's language; whether the server translates
     queue: new Map(), // conversation id -> queue item, as the last `queue` frame had it
     rows: new Map(), // conversation id -> {li, button, parts}
     openId: null, // the conversation shown (asked for with `open`)
@@ -219,6 +221,7 @@
       case "claimed": return onClaimed(frame);
       case "state": return onState(frame);
       case "suggestion": return onSuggestion(frame);
+      case "translation": return onTranslation(frame);
       case "error": return onError(frame);
       default: return undefined; // unknown frames are ignored so the server can add new ones
     }
@@ -227,6 +230,8 @@
   function onHello(frame) {
     state.user = str(frame.user) || state.user;
     state.displayName = str(frame.display_name);
+    state.language = str(frame.language) || "en";
+    state.translation = frame.translation === true;
     state.agents = Array.isArray(frame.agents) ? frame.agents.filter((a) => a && typeof a.username === "string") : [];
     ui.me.textContent = state.displayName || state.user;
     renderAgents();
@@ -275,6 +280,15 @@
     appendEntry(el, mine);
     if (frame.role === "customer") hideTyping();
     if (!mine) announce(`${el.querySelector(".who").textContent}: ${str(frame.text)}`);
+  }
+
+  // A machine translation of a transcript message, shown under the original.
+  function onTranslation(frame) {
+    if (frame.conversation !== state.openId || !Number.isInteger(frame.seq)) return;
+    const li = ui.transcript.querySelector(`[data-testid="transcript-message"][data-seq="${frame.seq}"]`);
+    if (!li || li.querySelector('[data-testid="translation"]')) return;
+    li.append(h("p", { class: "msg-translation", dir: "auto", "data-testid": "translation" },
+      h("span", { class: "tag" }, `machine translation · ${str(frame.language).toUpperCase()}`), " ", str(frame.text)));
   }
 
   function onNote(frame) {
@@ -509,6 +523,8 @@
     ui.suggestLabel.textContent = state.suggesting ? "Suggesting…" : "Suggest reply";
     ui.canned.disabled = !c || !c.canned.length;
     ui.send.disabled = !c || (!state.noteMode && c.state === "resolved");
+    const foreign = Boolean(c) && state.translation && Boolean(c.language) && c.language !== state.language;
+    ui.translateOption.hidden = !foreign || state.noteMode;
     if (had && had.disabled) ui.scroller.focus(); // a button that just did its job (claim, resolve) keeps no focus
   }
 
@@ -554,6 +570,7 @@
         `⚠ ${action}${categories.length ? ": " + categories.join(", ") : ""}`));
     }
     if (m.finish_reason === "length") head.append(h("span", { class: "tag" }, "cut off"));
+    if (m.machine_translated === true) head.append(h("span", { class: "tag", "data-testid": "machine-translated" }, "machine-translated"));
     if (str(m.language) && (!state.conv || m.language !== state.conv.language)) head.append(h("span", { class: "msg-lang" }, str(m.language).toUpperCase()));
     head.append(timeEl(m.created_at) || "");
     return h("li", { class: `msg msg-${kind}`, "data-testid": "transcript-message", "data-role": role, "data-seq": Number.isInteger(m.seq) ? m.seq : null },
@@ -608,6 +625,7 @@
     if (Array.from(text).length > MAX_CHARS) { showError("text_too_long"); return; }
     const frame = state.noteMode ? { type: "note", conversation: c.id, text }
       : { type: "send", conversation: c.id, client_id: uuid(), text };
+    if (!state.noteMode && !ui.translateOption.hidden && ui.translateToggle.checked) frame.translate = true;
     if (!sendOrWarn(frame)) return; // the text stays in the composer
     state.lastSent = { conversation: c.id, text, note: state.noteMode, at: Date.now() };
     state.drafts.delete(c.id);

@@ -13,7 +13,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from supportbot.agents import notify, services, snapshots
+from supportbot.agents import notify, services, snapshots, translation
 from supportbot.agents.models import AgentPresence
 from supportbot.agents.roles import is_agent
 from supportbot.agents.services import AgentActionError
@@ -70,6 +70,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.opened: set[str] = set()
+        self.tasks: set[asyncio.Task] = set()
+        headers = dict(self.scope.get("headers", []))
+        self.language = translation.language_of(
+            headers.get(b"accept-language", b"").decode("latin-1")
+        )
         self.rate = SlidingWindow(ACTIONS_PER_10_S, 10.0)
         await self.channel_layer.group_add(notify.QUEUE_GROUP, self.channel_name)
         await self.accept()
@@ -81,6 +86,8 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
                 "type": "hello",
                 "user": user.get_username(),
                 "display_name": display_name(user),
+                "language": self.language,
+                "translation": translation.available(),
                 "agents": agents,
                 # The console's clocks run on this, not on the agent's own clock.
                 "now": timezone.now().isoformat(),
@@ -93,6 +100,8 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             return
         if self.heartbeat is not None:
             self.heartbeat.cancel()
+        for task in self.tasks:
+            task.cancel()
         await self.channel_layer.group_discard(notify.QUEUE_GROUP, self.channel_name)
         for public_id in self.opened:
             await self.channel_layer.group_discard(
@@ -114,7 +123,29 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         await self.send_queue()
 
     async def agent_frame(self, event: dict) -> None:
-        await self.send_json(event["frame"])
+        frame = event["frame"]
+        await self.send_json(frame)
+        if frame.get("type") == "message":
+            self.translate_later([frame])
+
+    def translate_later(self, messages: list[dict]) -> None:
+        """Send ``translation`` frames for the messages the agent cannot read, in order."""
+        if not translation.available():
+            return
+
+        async def run() -> None:
+            for message in messages:
+                try:
+                    frame = await translation.message_translation(message, self.language)
+                except Exception:
+                    logger.warning("translating message %s failed", message.get("seq"))
+                    continue
+                if frame is not None:
+                    await self.send_json(frame)
+
+        task = asyncio.create_task(run())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def send_queue(self) -> None:
         items = await database_sync_to_async(snapshots.queue_items)()
@@ -156,6 +187,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         self.opened.add(public_id)
         detail = await database_sync_to_async(snapshots.conversation_detail)(conversation)
         await self.send_json(detail)
+        self.translate_later(detail["messages"])
 
     async def do_close(self, public_id: str, frame: dict) -> None:
         if public_id in self.opened:
@@ -175,9 +207,20 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             client_id = uuid.UUID(str(frame.get("client_id")))
         except ValueError:
             raise AgentActionError("invalid_field", "'client_id' must be a UUID.") from None
+        original = text
+        translate_to = await self._reply_language(public_id, frame)
+        if translate_to is not None:
+            text = await translation.translate(original, source=self.language, target=translate_to)
+            if not text:
+                raise AgentActionError("translation_failed", "The reply could not be translated.")
         sent = await database_sync_to_async(services.send)(
-            public_id, self.user, client_id=client_id, text=text
-        )
+            public_id, self.user, client_id=client_id, text=text,
+            machine_translated=translate_to is not None,
+        )  # fmt: skip
+        if sent.created and translate_to is not None:
+            await database_sync_to_async(translation.record_source_text)(
+                sent.message, self.language, original
+            )
         item = await database_sync_to_async(_message_frames)(sent.message)
         customer_frame, agent_frame = item
         if sent.created:
@@ -187,6 +230,15 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
                 await notify.queue_changed()
         else:
             await self.send_json(agent_frame)
+
+    async def _reply_language(self, public_id: str, frame: dict) -> str | None:
+        """The customer's language when the agent asked for the reply to be translated."""
+        if not frame.get("translate"):
+            return None
+        if not translation.available():
+            raise AgentActionError("unavailable", "Translation needs the in-process engine.")
+        conversation = await database_sync_to_async(services.conversation_for)(public_id)
+        return None if conversation.language == self.language else conversation.language
 
     async def do_note(self, public_id: str, frame: dict) -> None:
         text = _text(frame, MAX_NOTE_CHARS)

@@ -57,3 +57,29 @@ class AgentPresence(models.Model):
     def online(cls) -> models.QuerySet[AgentPresence]:
         ttl = settings.SUPPORTBOT["AGENT_PRESENCE_TTL_S"]
         return cls.objects.filter(last_seen__gte=timezone.now() - timedelta(seconds=ttl))
+
+
+class MessageTranslation(models.Model):
+    """A machine translation of a message into one language, made once and reused.
+
+    For an agent's message sent translated, the agent's own words are kept here in the
+    agent's language (``source=True``) while the message holds what the customer read.
+    """
+
+    message = models.ForeignKey(
+        "chat.Message", on_delete=models.CASCADE, related_name="translations"
+    )
+    language = models.CharField(max_length=8)
+    text = models.TextField()
+    source = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "language"], name="one_translation_per_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} -> {self.language}"

@@ -81,7 +81,9 @@ def claim(public_id: str, agent) -> Conversation:
     return conversation_for(public_id)
 
 
-def send(public_id: str, agent, *, client_id: uuid.UUID, text: str) -> SentMessage:
+def send(
+    public_id: str, agent, *, client_id: uuid.UUID, text: str, machine_translated: bool = False
+) -> SentMessage:
     """The agent's message to the customer, stored once per ``client_id``."""
     try:
         with transaction.atomic():
@@ -102,6 +104,7 @@ def send(public_id: str, agent, *, client_id: uuid.UUID, text: str) -> SentMessa
                 language=conversation.language,
                 author=agent,
                 created_at=now,
+                machine_translated=machine_translated,
             )
             first = conversation.first_response_at is None
             fields = ["last_seq", "updated_at"]

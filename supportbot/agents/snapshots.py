@@ -61,6 +61,7 @@ def message_item(message: Message, categories: dict[int, list[str]] | None = Non
     if categories is None:
         categories = _safety_categories([message.pk])
     return {
+        "id": message.pk,
         "conversation": str(message.conversation.public_id),
         "seq": message.seq,
         "role": message.role,
@@ -71,6 +72,7 @@ def message_item(message: Message, categories: dict[int, list[str]] | None = Non
         "finish_reason": message.finish_reason,
         "safety_action": message.safety_action,
         "safety_categories": categories.get(message.pk, []),
+        "machine_translated": message.machine_translated,
     }
 
 

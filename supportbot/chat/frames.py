@@ -90,6 +90,8 @@ def stored_message(message: Message) -> dict[str, Any]:
         frame["client_id"] = str(message.client_id)
     if message.role == Actor.AGENT:
         frame["author"] = agent_name(message.author)
+        if message.machine_translated:
+            frame["machine_translated"] = True
     return frame
 
 

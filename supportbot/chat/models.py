@@ -155,6 +155,8 @@ class Message(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     token_count = models.PositiveIntegerField(null=True, blank=True)
     finish_reason = models.CharField(max_length=16, blank=True)
+    # An agent's message the engine translated into the customer's language.
+    machine_translated = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["conversation", "seq"]

@@ -48,8 +48,12 @@ def console(transactional_db):
 
     opened: list[WebsocketCommunicator] = []
 
-    async def open_console(user, *, origin: str = ORIGIN):
-        headers = [(b"origin", origin.encode()), (b"host", b"127.0.0.1")]
+    async def open_console(user, *, origin: str = ORIGIN, accept_language: str = "en-GB,en"):
+        headers = [
+            (b"origin", origin.encode()),
+            (b"host", b"127.0.0.1"),
+            (b"accept-language", accept_language.encode()),
+        ]
         if user is not None:
             cookie = await database_sync_to_async(session_cookie)(user)
             headers.append((b"cookie", cookie.encode()))
