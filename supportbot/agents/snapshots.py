@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Substr
 
 from supportbot.agents.models import AgentPresence, CannedResponse, InternalNote
 from supportbot.chat.escalation import display_name
-from supportbot.chat.models import Conversation, Message
+from supportbot.chat.models import Actor, Conversation, Message
 from supportbot.safety.models import SafetyEvent
 
 QUEUE_STATES = (Conversation.State.WAITING_AGENT, Conversation.State.AGENT)
@@ -29,16 +31,19 @@ def first_response_due(conversation: Conversation) -> datetime | None:
 
 
 def queue_items() -> list[dict]:
-    conversations = list(
+    # The preview is the newest customer message, fetched by the same query (one subquery
+    # per row on the database, not every message of the queue through Python).
+    newest_customer_text = Subquery(
+        Message.objects.filter(conversation=OuterRef("pk"), role=Actor.CUSTOMER)
+        .order_by("-seq")
+        .values("text")[:1]
+    )
+    conversations = (
         Conversation.objects.filter(state__in=QUEUE_STATES)
         .select_related("assigned_agent")
+        .annotate(preview=Substr(newest_customer_text, 1, PREVIEW_CHARS))
         .order_by("priority", "escalated_at", "id")[:500]
     )
-    last_customer = {}
-    for message in Message.objects.filter(conversation__in=conversations, role="customer").order_by(
-        "conversation_id", "-seq"
-    ):
-        last_customer.setdefault(message.conversation_id, message.text)
     return [
         {
             "conversation": str(c.public_id),
@@ -50,7 +55,7 @@ def queue_items() -> list[dict]:
             "first_response_due": _iso(first_response_due(c)),
             "first_response_at": _iso(c.first_response_at),
             "assigned_to": c.assigned_agent.get_username() if c.assigned_agent else None,
-            "preview": last_customer.get(c.pk, "")[:PREVIEW_CHARS],
+            "preview": c.preview or "",
         }
         for c in conversations
     ]
