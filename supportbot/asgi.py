@@ -37,4 +37,15 @@ if os.environ.get("SUPPORTBOT_PRELOAD") == "1":
     from supportbot.safety.screening import warm_up
 
     threading.Thread(target=_dispatcher.preload, name="model-preload", daemon=True).start()
-    threading.Thread(target=warm_up, name="safety-preload", daemon=True).start()
+    def _warm_filters() -> None:
+        from supportbot.chat.bot_handover import bot_cannot_help
+        from supportbot.chat.human_request import asks_for_human
+        from supportbot.chat.sentiment import strongly_negative
+
+        warm_up()
+        # Their example banks are embedded on first use; do it before the first customer.
+        asks_for_human("hello")
+        strongly_negative("hello")
+        bot_cannot_help("hello")
+
+    threading.Thread(target=_warm_filters, name="filters-preload", daemon=True).start()
