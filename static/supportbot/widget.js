@@ -15,7 +15,7 @@
       err_text_too_long: "This message is too long (4,000 characters at most).", err_rate_limited: "You're sending messages too fast. Please wait a moment.",
       err_empty_text: "Please type a message first.", err_unavailable: "We couldn't reply right away, but your message is saved and we'll answer soon.", err_busy: "Our assistant is very busy right now. Your message is saved; we'll answer as soon as we can, or a person can help.",
       err_conversation_closed: "This conversation has ended. Send a new message to start a new one.", err_generic: "Something went wrong. Please try again.",
-      human: "Talk to a person", agent_helping: "{name} is helping you", agent_typing: "{name} is typing…", contact_title: "Leave your details and we'll get back to you.",
+      solved: "Problem solved", human: "Talk to a person", agent_helping: "{name} is helping you", agent_typing: "{name} is typing…", contact_title: "Leave your details and we'll get back to you.",
       contact_name: "Name (optional)", contact_email: "Email", contact_phone: "Phone", contact_invalid: "Please enter a valid email address or phone number.", contact_thanks: "Thank you! We'll get back to you soon.",
       star: "{n} of 5", csat_question: "How did we do?", csat_comment: "Comment (optional)", csat_submit: "Submit", csat_thanks: "Thank you for your feedback!", ended: "This conversation has ended.", new_conversation: "Start a new conversation" },
     de: { title: "Kundensupport", open: "Chat öffnen", close: "Chat schließen", placeholder: "Nachricht eingeben…", send: "Senden",
@@ -24,7 +24,7 @@
       err_text_too_long: "Diese Nachricht ist zu lang (höchstens 4.000 Zeichen).", err_rate_limited: "Sie senden zu schnell. Bitte warten Sie einen Moment.",
       err_empty_text: "Bitte geben Sie zuerst eine Nachricht ein.", err_unavailable: "Wir konnten nicht sofort antworten, aber Ihre Nachricht ist gespeichert und wir melden uns bald.", err_busy: "Unser Assistent ist gerade stark ausgelastet. Ihre Nachricht ist gespeichert; wir antworten so bald wie möglich, oder ein Mitarbeiter hilft Ihnen.",
       err_conversation_closed: "Dieses Gespräch ist beendet. Senden Sie eine neue Nachricht, um ein neues zu beginnen.", err_generic: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
-      human: "Mit einem Menschen sprechen", agent_helping: "{name} hilft Ihnen", agent_typing: "{name} schreibt…", contact_title: "Hinterlassen Sie Ihre Kontaktdaten, wir melden uns bei Ihnen.",
+      solved: "Problem gelöst", human: "Mit einem Menschen sprechen", agent_helping: "{name} hilft Ihnen", agent_typing: "{name} schreibt…", contact_title: "Hinterlassen Sie Ihre Kontaktdaten, wir melden uns bei Ihnen.",
       contact_name: "Name (optional)", contact_email: "E-Mail", contact_phone: "Telefon", contact_invalid: "Bitte geben Sie eine gültige E-Mail-Adresse oder Telefonnummer ein.", contact_thanks: "Vielen Dank! Wir melden uns bald bei Ihnen.",
       star: "{n} von 5", csat_question: "Wie zufrieden waren Sie?", csat_comment: "Kommentar (optional)", csat_submit: "Absenden", csat_thanks: "Vielen Dank für Ihr Feedback!", ended: "Dieses Gespräch ist beendet.", new_conversation: "Neues Gespräch beginnen" },
     fr: { title: "Service client", open: "Ouvrir le chat", close: "Fermer le chat", placeholder: "Écrivez votre message…", send: "Envoyer",
@@ -33,7 +33,7 @@
       err_text_too_long: "Ce message est trop long (4 000 caractères maximum).", err_rate_limited: "Vous envoyez des messages trop vite. Veuillez patienter un instant.",
       err_empty_text: "Veuillez d'abord écrire un message.", err_unavailable: "Nous n'avons pas pu répondre tout de suite, mais votre message est enregistré et nous vous répondrons bientôt.", err_busy: "Notre assistant est très sollicité en ce moment. Votre message est enregistré ; nous répondrons dès que possible, ou une personne peut vous aider.",
       err_conversation_closed: "Cette conversation est terminée. Envoyez un nouveau message pour en commencer une autre.", err_generic: "Une erreur s'est produite. Veuillez réessayer.",
-      human: "Parler à une personne", agent_helping: "{name} vous aide", agent_typing: "{name} écrit…", contact_title: "Laissez vos coordonnées et nous vous recontacterons.",
+      solved: "Problème résolu", human: "Parler à une personne", agent_helping: "{name} vous aide", agent_typing: "{name} écrit…", contact_title: "Laissez vos coordonnées et nous vous recontacterons.",
       contact_name: "Nom (facultatif)", contact_email: "E-mail", contact_phone: "Téléphone", contact_invalid: "Veuillez saisir une adresse e-mail ou un numéro de téléphone valide.", contact_thanks: "Merci ! Nous vous recontacterons bientôt.",
       star: "{n} sur 5", csat_question: "Comment s'est passé cet échange ?", csat_comment: "Commentaire (facultatif)", csat_submit: "Envoyer", csat_thanks: "Merci pour votre avis !", ended: "Cette conversation est terminée.", new_conversation: "Commencer une nouvelle conversation" },
     es: { title: "Atención al cliente", open: "Abrir chat", close: "Cerrar chat", placeholder: "Escribe tu mensaje…", send: "Enviar",
@@ -42,7 +42,7 @@
       err_text_too_long: "El mensaje es demasiado largo (máximo 4000 caracteres).", err_rate_limited: "Estás enviando mensajes demasiado rápido. Espera un momento.",
       err_empty_text: "Escribe un mensaje primero.", err_unavailable: "No pudimos responder de inmediato, pero tu mensaje está guardado y te responderemos pronto.", err_busy: "Nuestro asistente está muy ocupado ahora. Tu mensaje está guardado; responderemos lo antes posible, o una persona puede ayudarte.",
       err_conversation_closed: "Esta conversación ha terminado. Envía un mensaje nuevo para empezar otra.", err_generic: "Algo salió mal. Inténtalo de nuevo.",
-      human: "Hablar con una persona", agent_helping: "{name} te está ayudando", agent_typing: "{name} está escribiendo…", contact_title: "Déjanos tus datos y te contactaremos.",
+      solved: "Problema resuelto", human: "Hablar con una persona", agent_helping: "{name} te está ayudando", agent_typing: "{name} está escribiendo…", contact_title: "Déjanos tus datos y te contactaremos.",
       contact_name: "Nombre (opcional)", contact_email: "Correo electrónico", contact_phone: "Teléfono", contact_invalid: "Introduce un correo electrónico o un número de teléfono válido.", contact_thanks: "¡Gracias! Te contactaremos pronto.",
       star: "{n} de 5", csat_question: "¿Qué tal te hemos atendido?", csat_comment: "Comentario (opcional)", csat_submit: "Enviar", csat_thanks: "¡Gracias por tu opinión!", ended: "Esta conversación ha terminado.", new_conversation: "Empezar una conversación nueva" },
     pt: { title: "Atendimento ao cliente", open: "Abrir chat", close: "Fechar chat", placeholder: "Escreva sua mensagem…", send: "Enviar",
@@ -51,7 +51,7 @@
       err_text_too_long: "A mensagem é longa demais (no máximo 4.000 caracteres).", err_rate_limited: "Você está enviando mensagens rápido demais. Aguarde um momento.",
       err_empty_text: "Escreva uma mensagem primeiro.", err_unavailable: "Não conseguimos responder agora, mas sua mensagem foi salva e responderemos em breve.", err_busy: "Nosso assistente está muito ocupado agora. Sua mensagem foi salva; responderemos assim que possível, ou uma pessoa pode ajudar.",
       err_conversation_closed: "Esta conversa foi encerrada. Envie uma nova mensagem para iniciar outra.", err_generic: "Algo deu errado. Tente novamente.",
-      human: "Falar com uma pessoa", agent_helping: "{name} está atendendo você", agent_typing: "{name} está digitando…", contact_title: "Deixe seus dados e entraremos em contato.",
+      solved: "Problema resolvido", human: "Falar com uma pessoa", agent_helping: "{name} está atendendo você", agent_typing: "{name} está digitando…", contact_title: "Deixe seus dados e entraremos em contato.",
       contact_name: "Nome (opcional)", contact_email: "E-mail", contact_phone: "Telefone", contact_invalid: "Informe um e-mail ou número de telefone válido.", contact_thanks: "Obrigado! Entraremos em contato em breve.",
       star: "{n} de 5", csat_question: "Como foi o atendimento?", csat_comment: "Comentário (opcional)", csat_submit: "Enviar", csat_thanks: "Obrigado pela sua avaliação!", ended: "Esta conversa foi encerrada.", new_conversation: "Iniciar uma nova conversa" },
     it: { title: "Assistenza clienti", open: "Apri la chat", close: "Chiudi la chat", placeholder: "Scrivi il tuo messaggio…", send: "Invia",
@@ -60,7 +60,7 @@
       err_text_too_long: "Il messaggio è troppo lungo (massimo 4.000 caratteri).", err_rate_limited: "Stai inviando messaggi troppo velocemente. Attendi un momento.",
       err_empty_text: "Scrivi prima un messaggio.", err_unavailable: "Non siamo riusciti a rispondere subito, ma il tuo messaggio è salvato e ti risponderemo presto.", err_busy: "Il nostro assistente è molto occupato in questo momento. Il tuo messaggio è salvato; risponderemo appena possibile, oppure può aiutarti una persona.",
       err_conversation_closed: "Questa conversazione è terminata. Invia un nuovo messaggio per iniziarne un'altra.", err_generic: "Si è verificato un errore. Riprova.",
-      human: "Parla con una persona", agent_helping: "{name} ti sta aiutando", agent_typing: "{name} sta scrivendo…", contact_title: "Lascia i tuoi recapiti e ti ricontatteremo.",
+      solved: "Problema risolto", human: "Parla con una persona", agent_helping: "{name} ti sta aiutando", agent_typing: "{name} sta scrivendo…", contact_title: "Lascia i tuoi recapiti e ti ricontatteremo.",
       contact_name: "Nome (facoltativo)", contact_email: "E-mail", contact_phone: "Telefono", contact_invalid: "Inserisci un indirizzo e-mail o un numero di telefono valido.", contact_thanks: "Grazie! Ti ricontatteremo presto.",
       star: "{n} su 5", csat_question: "Come valuti l'assistenza?", csat_comment: "Commento (facoltativo)", csat_submit: "Invia", csat_thanks: "Grazie per il tuo feedback!", ended: "Questa conversazione è terminata.", new_conversation: "Inizia una nuova conversazione" },
     nl: { title: "Klantenservice", open: "Chat openen", close: "Chat sluiten", placeholder: "Typ je bericht…", send: "Versturen",
@@ -69,7 +69,7 @@
       err_text_too_long: "Dit bericht is te lang (maximaal 4.000 tekens).", err_rate_limited: "Je verstuurt te snel berichten. Wacht even.",
       err_empty_text: "Typ eerst een bericht.", err_unavailable: "We konden niet direct antwoorden, maar je bericht is bewaard en we reageren snel.", err_busy: "Onze assistent is nu erg druk. Je bericht is bewaard; we antwoorden zo snel mogelijk, of een medewerker helpt je.",
       err_conversation_closed: "Dit gesprek is beëindigd. Stuur een nieuw bericht om een nieuw gesprek te starten.", err_generic: "Er ging iets mis. Probeer het opnieuw.",
-      human: "Met een mens praten", agent_helping: "{name} helpt je", agent_typing: "{name} is aan het typen…", contact_title: "Laat je gegevens achter, dan nemen we contact met je op.",
+      solved: "Probleem opgelost", human: "Met een mens praten", agent_helping: "{name} helpt je", agent_typing: "{name} is aan het typen…", contact_title: "Laat je gegevens achter, dan nemen we contact met je op.",
       contact_name: "Naam (optioneel)", contact_email: "E-mail", contact_phone: "Telefoon", contact_invalid: "Vul een geldig e-mailadres of telefoonnummer in.", contact_thanks: "Bedankt! We nemen snel contact met je op.",
       star: "{n} van 5", csat_question: "Hoe hebben we je geholpen?", csat_comment: "Opmerking (optioneel)", csat_submit: "Versturen", csat_thanks: "Bedankt voor je feedback!", ended: "Dit gesprek is beëindigd.", new_conversation: "Nieuw gesprek starten" },
     ru: { title: "Служба поддержки", open: "Открыть чат", close: "Закрыть чат", placeholder: "Введите сообщение…", send: "Отправить",
@@ -78,7 +78,7 @@
       err_text_too_long: "Сообщение слишком длинное (не более 4000 символов).", err_rate_limited: "Вы отправляете сообщения слишком часто. Подождите немного.",
       err_empty_text: "Сначала введите сообщение.", err_unavailable: "Мы не смогли ответить сразу, но ваше сообщение сохранено, и мы скоро ответим.", err_busy: "Наш ассистент сейчас очень загружен. Ваше сообщение сохранено; мы ответим как можно скорее, или вам поможет сотрудник.",
       err_conversation_closed: "Этот разговор завершён. Отправьте новое сообщение, чтобы начать новый.", err_generic: "Что-то пошло не так. Попробуйте ещё раз.",
-      human: "Позвать сотрудника", agent_helping: "Вам помогает {name}", agent_typing: "{name} печатает…", contact_title: "Оставьте контакты, и мы с вами свяжемся.",
+      solved: "Вопрос решён", human: "Позвать сотрудника", agent_helping: "Вам помогает {name}", agent_typing: "{name} печатает…", contact_title: "Оставьте контакты, и мы с вами свяжемся.",
       contact_name: "Имя (необязательно)", contact_email: "Электронная почта", contact_phone: "Телефон", contact_invalid: "Укажите действительный адрес электронной почты или номер телефона.", contact_thanks: "Спасибо! Мы скоро с вами свяжемся.",
       star: "{n} из 5", csat_question: "Как мы справились?", csat_comment: "Комментарий (необязательно)", csat_submit: "Отправить", csat_thanks: "Спасибо за отзыв!", ended: "Этот разговор завершён.", new_conversation: "Начать новый разговор" },
     tr: { title: "Müşteri desteği", open: "Sohbeti aç", close: "Sohbeti kapat", placeholder: "Mesajınızı yazın…", send: "Gönder",
@@ -87,7 +87,7 @@
       err_text_too_long: "Bu mesaj çok uzun (en fazla 4.000 karakter).", err_rate_limited: "Çok hızlı mesaj gönderiyorsunuz. Lütfen biraz bekleyin.",
       err_empty_text: "Lütfen önce bir mesaj yazın.", err_unavailable: "Hemen yanıt veremedik, ancak mesajınız kaydedildi ve kısa süre içinde yanıtlayacağız.", err_busy: "Asistanımız şu anda çok yoğun. Mesajınız kaydedildi; en kısa sürede yanıtlayacağız ya da bir temsilci yardımcı olabilir.",
       err_conversation_closed: "Bu görüşme sona erdi. Yeni bir görüşme başlatmak için yeni bir mesaj gönderin.", err_generic: "Bir şeyler ters gitti. Lütfen tekrar deneyin.",
-      human: "Bir temsilciyle görüş", agent_helping: "{name} size yardımcı oluyor", agent_typing: "{name} yazıyor…", contact_title: "Bilgilerinizi bırakın, size geri dönelim.",
+      solved: "Sorun çözüldü", human: "Bir temsilciyle görüş", agent_helping: "{name} size yardımcı oluyor", agent_typing: "{name} yazıyor…", contact_title: "Bilgilerinizi bırakın, size geri dönelim.",
       contact_name: "Ad (isteğe bağlı)", contact_email: "E-posta", contact_phone: "Telefon", contact_invalid: "Lütfen geçerli bir e-posta adresi veya telefon numarası girin.", contact_thanks: "Teşekkürler! Size en kısa sürede geri döneceğiz.",
       star: "5 üzerinden {n}", csat_question: "Hizmetimizi nasıl buldunuz?", csat_comment: "Yorum (isteğe bağlı)", csat_submit: "Gönder", csat_thanks: "Geri bildiriminiz için teşekkürler!", ended: "Bu görüşme sona erdi.", new_conversation: "Yeni bir görüşme başlat" },
     zh: { title: "客户支持", open: "打开聊天", close: "关闭聊天", placeholder: "输入您的消息…", send: "发送",
@@ -96,7 +96,7 @@
       err_text_too_long: "消息过长（最多 4000 个字符）。", err_rate_limited: "您发送消息太快了，请稍候。",
       err_empty_text: "请先输入消息。", err_unavailable: "我们暂时无法立即回复，但您的消息已保存，我们会尽快答复。", err_busy: "我们的助手现在非常繁忙。您的消息已保存，我们会尽快答复，您也可以请人工客服帮助。",
       err_conversation_closed: "此对话已结束。发送新消息即可开始新的对话。", err_generic: "出了点问题，请重试。",
-      human: "转人工客服", agent_helping: "{name} 正在为您服务", agent_typing: "{name} 正在输入…", contact_title: "请留下您的联系方式，我们会尽快联系您。",
+      solved: "问题已解决", human: "转人工客服", agent_helping: "{name} 正在为您服务", agent_typing: "{name} 正在输入…", contact_title: "请留下您的联系方式，我们会尽快联系您。",
       contact_name: "姓名（可选）", contact_email: "电子邮箱", contact_phone: "电话", contact_invalid: "请输入有效的电子邮箱或电话号码。", contact_thanks: "谢谢！我们会尽快与您联系。",
       star: "{n} 分，共 5 分", csat_question: "您对本次服务满意吗？", csat_comment: "评论（可选）", csat_submit: "提交", csat_thanks: "感谢您的反馈！", ended: "此对话已结束。", new_conversation: "开始新的对话" },
     ja: { title: "カスタマーサポート", open: "チャットを開く", close: "チャットを閉じる", placeholder: "メッセージを入力…", send: "送信",
@@ -105,7 +105,7 @@
       err_text_too_long: "メッセージが長すぎます（最大 4,000 文字）。", err_rate_limited: "送信が速すぎます。少し待ってからお試しください。",
       err_empty_text: "メッセージを入力してください。", err_unavailable: "すぐにお返事できませんでしたが、メッセージは保存されました。まもなくお返事します。", err_busy: "ただいまアシスタントが大変混み合っています。メッセージは保存されました。できるだけ早くお返事するか、担当者がお手伝いします。",
       err_conversation_closed: "この会話は終了しました。新しいメッセージを送ると新しい会話が始まります。", err_generic: "問題が発生しました。もう一度お試しください。",
-      human: "担当者と話す", agent_helping: "{name}が対応しています", agent_typing: "{name}が入力中…", contact_title: "連絡先を残していただければ、折り返しご連絡します。",
+      solved: "解決しました", human: "担当者と話す", agent_helping: "{name}が対応しています", agent_typing: "{name}が入力中…", contact_title: "連絡先を残していただければ、折り返しご連絡します。",
       contact_name: "お名前（任意）", contact_email: "メールアドレス", contact_phone: "電話番号", contact_invalid: "有効なメールアドレスまたは電話番号を入力してください。", contact_thanks: "ありがとうございます。まもなくご連絡します。",
       star: "5 段階中 {n}", csat_question: "対応はいかがでしたか？", csat_comment: "コメント（任意）", csat_submit: "送信", csat_thanks: "ご意見ありがとうございました！", ended: "この会話は終了しました。", new_conversation: "新しい会話を始める" },
     ko: { title: "고객 지원", open: "채팅 열기", close: "채팅 닫기", placeholder: "메시지를 입력하세요…", send: "보내기",
@@ -114,7 +114,7 @@
       err_text_too_long: "메시지가 너무 깁니다(최대 4,000자).", err_rate_limited: "메시지를 너무 빨리 보내고 있습니다. 잠시 기다려 주세요.",
       err_empty_text: "먼저 메시지를 입력하세요.", err_unavailable: "바로 답변하지 못했지만 메시지는 저장되었으며 곧 답변해 드리겠습니다.", err_busy: "지금 상담 도우미가 매우 바쁩니다. 메시지는 저장되었으며 최대한 빨리 답변드리거나 상담원이 도와드릴 수 있습니다.",
       err_conversation_closed: "이 대화는 종료되었습니다. 새 메시지를 보내면 새 대화가 시작됩니다.", err_generic: "문제가 발생했습니다. 다시 시도해 주세요.",
-      human: "상담원 연결", agent_helping: "{name} 님이 도와드리고 있습니다", agent_typing: "{name} 님이 입력 중…", contact_title: "연락처를 남겨 주시면 다시 연락드리겠습니다.",
+      solved: "문제 해결됨", human: "상담원 연결", agent_helping: "{name} 님이 도와드리고 있습니다", agent_typing: "{name} 님이 입력 중…", contact_title: "연락처를 남겨 주시면 다시 연락드리겠습니다.",
       contact_name: "이름(선택)", contact_email: "이메일", contact_phone: "전화번호", contact_invalid: "올바른 이메일 주소나 전화번호를 입력하세요.", contact_thanks: "감사합니다! 곧 연락드리겠습니다.",
       star: "5점 중 {n}점", csat_question: "상담은 어떠셨나요?", csat_comment: "의견(선택)", csat_submit: "제출", csat_thanks: "의견을 보내 주셔서 감사합니다!", ended: "이 대화는 종료되었습니다.", new_conversation: "새 대화 시작" },
     hi: { title: "ग्राहक सहायता", open: "चैट खोलें", close: "चैट बंद करें", placeholder: "अपना संदेश लिखें…", send: "भेजें",
@@ -123,7 +123,7 @@
       err_text_too_long: "संदेश बहुत लंबा है (अधिकतम 4,000 अक्षर)।", err_rate_limited: "आप बहुत तेज़ी से संदेश भेज रहे हैं। कृपया थोड़ा रुकें।",
       err_empty_text: "कृपया पहले कोई संदेश लिखें।", err_unavailable: "हम तुरंत जवाब नहीं दे सके, लेकिन आपका संदेश सहेज लिया गया है और हम जल्द ही जवाब देंगे।", err_busy: "हमारा सहायक अभी बहुत व्यस्त है। आपका संदेश सहेज लिया गया है; हम जल्द से जल्द जवाब देंगे, या कोई व्यक्ति मदद कर सकता है।",
       err_conversation_closed: "यह बातचीत समाप्त हो गई है। नई बातचीत शुरू करने के लिए नया संदेश भेजें।", err_generic: "कुछ गलत हो गया। कृपया फिर से कोशिश करें।",
-      human: "किसी व्यक्ति से बात करें", agent_helping: "{name} आपकी मदद कर रहे हैं", agent_typing: "{name} लिख रहे हैं…", contact_title: "अपना संपर्क विवरण छोड़ें, हम आपसे संपर्क करेंगे।",
+      solved: "समस्या हल हो गई", human: "किसी व्यक्ति से बात करें", agent_helping: "{name} आपकी मदद कर रहे हैं", agent_typing: "{name} लिख रहे हैं…", contact_title: "अपना संपर्क विवरण छोड़ें, हम आपसे संपर्क करेंगे।",
       contact_name: "नाम (वैकल्पिक)", contact_email: "ईमेल", contact_phone: "फ़ोन", contact_invalid: "कृपया मान्य ईमेल पता या फ़ोन नंबर दर्ज करें।", contact_thanks: "धन्यवाद! हम जल्द ही आपसे संपर्क करेंगे।",
       star: "5 में से {n}", csat_question: "हमारी सेवा कैसी रही?", csat_comment: "टिप्पणी (वैकल्पिक)", csat_submit: "सबमिट करें", csat_thanks: "आपकी प्रतिक्रिया के लिए धन्यवाद!", ended: "यह बातचीत समाप्त हो गई है।", new_conversation: "नई बातचीत शुरू करें" },
     vi: { title: "Hỗ trợ khách hàng", open: "Mở trò chuyện", close: "Đóng trò chuyện", placeholder: "Nhập tin nhắn…", send: "Gửi",
@@ -132,7 +132,7 @@
       err_text_too_long: "Tin nhắn quá dài (tối đa 4.000 ký tự).", err_rate_limited: "Bạn gửi tin nhắn quá nhanh. Vui lòng đợi một chút.",
       err_empty_text: "Vui lòng nhập tin nhắn trước.", err_unavailable: "Chúng tôi chưa thể trả lời ngay, nhưng tin nhắn của bạn đã được lưu và chúng tôi sẽ sớm phản hồi.", err_busy: "Trợ lý của chúng tôi hiện đang rất bận. Tin nhắn của bạn đã được lưu; chúng tôi sẽ trả lời sớm nhất có thể, hoặc nhân viên có thể hỗ trợ bạn.",
       err_conversation_closed: "Cuộc trò chuyện này đã kết thúc. Hãy gửi tin nhắn mới để bắt đầu cuộc trò chuyện khác.", err_generic: "Đã xảy ra lỗi. Vui lòng thử lại.",
-      human: "Nói chuyện với nhân viên", agent_helping: "{name} đang hỗ trợ bạn", agent_typing: "{name} đang nhập…", contact_title: "Hãy để lại thông tin liên hệ, chúng tôi sẽ liên lạc lại với bạn.",
+      solved: "Đã giải quyết", human: "Nói chuyện với nhân viên", agent_helping: "{name} đang hỗ trợ bạn", agent_typing: "{name} đang nhập…", contact_title: "Hãy để lại thông tin liên hệ, chúng tôi sẽ liên lạc lại với bạn.",
       contact_name: "Tên (không bắt buộc)", contact_email: "Email", contact_phone: "Số điện thoại", contact_invalid: "Vui lòng nhập email hoặc số điện thoại hợp lệ.", contact_thanks: "Cảm ơn bạn! Chúng tôi sẽ sớm liên lạc lại.",
       star: "{n} trên 5", csat_question: "Bạn đánh giá cuộc hỗ trợ này thế nào?", csat_comment: "Nhận xét (không bắt buộc)", csat_submit: "Gửi", csat_thanks: "Cảm ơn bạn đã góp ý!", ended: "Cuộc trò chuyện này đã kết thúc.", new_conversation: "Bắt đầu cuộc trò chuyện mới" },
     th: { title: "ฝ่ายบริการลูกค้า", open: "เปิดแชท", close: "ปิดแชท", placeholder: "พิมพ์ข้อความของคุณ…", send: "ส่ง",
@@ -141,7 +141,7 @@
       err_text_too_long: "ข้อความยาวเกินไป (สูงสุด 4,000 ตัวอักษร)", err_rate_limited: "คุณส่งข้อความเร็วเกินไป โปรดรอสักครู่",
       err_empty_text: "โปรดพิมพ์ข้อความก่อน", err_unavailable: "เรายังตอบกลับทันทีไม่ได้ แต่ข้อความของคุณถูกบันทึกไว้แล้ว และเราจะตอบกลับเร็ว ๆ นี้", err_busy: "ขณะนี้ผู้ช่วยของเรามีผู้ใช้งานจำนวนมาก ข้อความของคุณถูกบันทึกแล้ว เราจะตอบโดยเร็วที่สุด หรือเจ้าหน้าที่สามารถช่วยคุณได้",
       err_conversation_closed: "การสนทนานี้สิ้นสุดแล้ว ส่งข้อความใหม่เพื่อเริ่มการสนทนาใหม่", err_generic: "เกิดข้อผิดพลาด โปรดลองอีกครั้ง",
-      human: "คุยกับเจ้าหน้าที่", agent_helping: "{name} กำลังดูแลคุณ", agent_typing: "{name} กำลังพิมพ์…", contact_title: "ฝากข้อมูลติดต่อไว้ แล้วเราจะติดต่อกลับ",
+      solved: "แก้ปัญหาแล้ว", human: "คุยกับเจ้าหน้าที่", agent_helping: "{name} กำลังดูแลคุณ", agent_typing: "{name} กำลังพิมพ์…", contact_title: "ฝากข้อมูลติดต่อไว้ แล้วเราจะติดต่อกลับ",
       contact_name: "ชื่อ (ไม่บังคับ)", contact_email: "อีเมล", contact_phone: "โทรศัพท์", contact_invalid: "โปรดระบุอีเมลหรือหมายเลขโทรศัพท์ที่ถูกต้อง", contact_thanks: "ขอบคุณ! เราจะติดต่อกลับโดยเร็ว",
       star: "{n} จาก 5", csat_question: "คุณพอใจกับบริการของเราแค่ไหน", csat_comment: "ความคิดเห็น (ไม่บังคับ)", csat_submit: "ส่ง", csat_thanks: "ขอบคุณสำหรับความคิดเห็น!", ended: "การสนทนานี้สิ้นสุดแล้ว", new_conversation: "เริ่มการสนทนาใหม่" },
     ar: { title: "خدمة العملاء", open: "فتح المحادثة", close: "إغلاق المحادثة", placeholder: "اكتب رسالتك…", send: "إرسال",
@@ -150,7 +150,7 @@
       err_text_too_long: "الرسالة طويلة جدًا (4000 حرف كحد أقصى).", err_rate_limited: "أنت ترسل الرسائل بسرعة كبيرة. يرجى الانتظار قليلًا.",
       err_empty_text: "يرجى كتابة رسالة أولًا.", err_unavailable: "لم نتمكن من الرد فورًا، لكن رسالتك محفوظة وسنرد عليك قريبًا.", err_busy: "مساعدنا مشغول جدًا الآن. تم حفظ رسالتك؛ سنرد في أقرب وقت ممكن، أو يمكن لأحد الموظفين مساعدتك.",
       err_conversation_closed: "انتهت هذه المحادثة. أرسل رسالة جديدة لبدء محادثة أخرى.", err_generic: "حدث خطأ ما. يرجى المحاولة مرة أخرى.",
-      human: "التحدث إلى موظف", agent_helping: "{name} في خدمتك", agent_typing: "{name} يكتب…", contact_title: "اترك بيانات التواصل وسنتواصل معك.",
+      solved: "تم حل المشكلة", human: "التحدث إلى موظف", agent_helping: "{name} في خدمتك", agent_typing: "{name} يكتب…", contact_title: "اترك بيانات التواصل وسنتواصل معك.",
       contact_name: "الاسم (اختياري)", contact_email: "البريد الإلكتروني", contact_phone: "الهاتف", contact_invalid: "يرجى إدخال بريد إلكتروني أو رقم هاتف صالح.", contact_thanks: "شكرًا لك! سنتواصل معك قريبًا.",
       star: "{n} من 5", csat_question: "كيف كانت تجربتك معنا؟", csat_comment: "تعليق (اختياري)", csat_submit: "إرسال", csat_thanks: "شكرًا على ملاحظاتك!", ended: "انتهت هذه المحادثة.", new_conversation: "بدء محادثة جديدة" },
     he: { title: "שירות לקוחות", open: "פתיחת הצ'אט", close: "סגירת הצ'אט", placeholder: "כתבו הודעה…", send: "שליחה",
@@ -159,7 +159,7 @@
       err_text_too_long: "ההודעה ארוכה מדי (עד 4,000 תווים).", err_rate_limited: "אתם שולחים הודעות מהר מדי. אנא המתינו רגע.",
       err_empty_text: "נא לכתוב הודעה קודם.", err_unavailable: "לא הצלחנו להשיב מיד, אבל ההודעה נשמרה ונשיב בקרוב.", err_busy: "העוזר שלנו עמוס מאוד כרגע. ההודעה שלך נשמרה; נשיב בהקדם האפשרי, או שנציג יוכל לעזור.",
       err_conversation_closed: "השיחה הסתיימה. שלחו הודעה חדשה כדי להתחיל שיחה חדשה.", err_generic: "משהו השתבש. נא לנסות שוב.",
-      human: "שיחה עם נציג", agent_helping: "{name} איתך בשיחה", agent_typing: "{name} מקליד/ה…", contact_title: "השאירו פרטים ונחזור אליכם.",
+      solved: "הבעיה נפתרה", human: "שיחה עם נציג", agent_helping: "{name} איתך בשיחה", agent_typing: "{name} מקליד/ה…", contact_title: "השאירו פרטים ונחזור אליכם.",
       contact_name: "שם (לא חובה)", contact_email: "אימייל", contact_phone: "טלפון", contact_invalid: "נא להזין כתובת אימייל או מספר טלפון תקינים.", contact_thanks: "תודה! נחזור אליכם בקרוב.",
       star: "{n} מתוך 5", csat_question: "איך היה השירות?", csat_comment: "הערה (לא חובה)", csat_submit: "שליחה", csat_thanks: "תודה על המשוב!", ended: "השיחה הסתיימה.", new_conversation: "התחלת שיחה חדשה" },
     fa: { title: "پشتیبانی مشتریان", open: "باز کردن گفتگو", close: "بستن گفتگو", placeholder: "پیام خود را بنویسید…", send: "ارسال",
@@ -168,7 +168,7 @@
       err_text_too_long: "پیام خیلی طولانی است (حداکثر ۴۰۰۰ نویسه).", err_rate_limited: "پیام‌ها را خیلی سریع می‌فرستید. لطفاً کمی صبر کنید.",
       err_empty_text: "لطفاً ابتدا پیامی بنویسید.", err_unavailable: "نتوانستیم فوراً پاسخ دهیم، اما پیام شما ذخیره شد و به‌زودی پاسخ می‌دهیم.", err_busy: "دستیار ما اکنون بسیار مشغول است. پیام شما ذخیره شد؛ در اولین فرصت پاسخ می‌دهیم، یا یکی از همکاران می‌تواند کمک کند.",
       err_conversation_closed: "این گفتگو به پایان رسیده است. برای شروع گفتگوی جدید، پیام تازه‌ای بفرستید.", err_generic: "مشکلی پیش آمد. لطفاً دوباره تلاش کنید.",
-      human: "گفتگو با کارشناس", agent_helping: "{name} به شما کمک می‌کند", agent_typing: "{name} در حال نوشتن است…", contact_title: "اطلاعات تماس خود را بگذارید تا با شما تماس بگیریم.",
+      solved: "مشکل حل شد", human: "گفتگو با کارشناس", agent_helping: "{name} به شما کمک می‌کند", agent_typing: "{name} در حال نوشتن است…", contact_title: "اطلاعات تماس خود را بگذارید تا با شما تماس بگیریم.",
       contact_name: "نام (اختیاری)", contact_email: "ایمیل", contact_phone: "تلفن", contact_invalid: "لطفاً یک ایمیل یا شماره تلفن معتبر وارد کنید.", contact_thanks: "سپاسگزاریم! به‌زودی با شما تماس می‌گیریم.",
       star: "{n} از 5", csat_question: "از گفتگو با ما چقدر راضی بودید؟", csat_comment: "نظر (اختیاری)", csat_submit: "ارسال", csat_thanks: "از بازخورد شما سپاسگزاریم!", ended: "این گفتگو به پایان رسیده است.", new_conversation: "شروع گفتگوی جدید" },
   };
@@ -464,6 +464,8 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
   ui.humanText = h("span");
   ui.human = h("button", { class: "human", type: "button", "data-testid": "human-button" },
     icon("M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2", "M12 3a4 4 0 1 0 0 8a4 4 0 1 0 0-8z"), ui.humanText);
+  // The customer closes a chat the bot answered well: it ends, and the rating is asked.
+  ui.solved = h("button", { class: "human solved", type: "button", "data-testid": "solved-button" });
   ui.agentLine = h("p", { class: "agent-line", "data-testid": "agent-name", hidden: "" });
   ui.agentTyping = h("p", { class: "agent-typing", "data-testid": "typing-indicator", dir: "auto", hidden: "" });
 
@@ -496,7 +498,7 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
   ui.scroller = h("div", { class: "scroller" }, h("div", { class: "row bot welcome" }, ui.welcome), ui.log, ui.typing, ui.tail);
   ui.form = h("form", { class: "composer" }, ui.input, ui.send);
   ui.panel = h("section", { class: "panel", id: "panel", "data-testid": "panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "title" },
-    h("header", { class: "header" }, h("div", { class: "heading" }, ui.title, ui.agentLine, ui.status), ui.human, ui.close), ui.scroller, ui.notice, ui.form);
+    h("header", { class: "header" }, h("div", { class: "heading" }, ui.title, ui.agentLine, ui.status), ui.solved, ui.human, ui.close), ui.scroller, ui.notice, ui.form);
   ui.launcher = h("button", { class: "launcher", type: "button", "data-testid": "launcher", "aria-expanded": "false", "aria-controls": "panel" },
     h("span", { class: "icon-chat" }, icon("M21 12a8 8 0 0 1-11.6 7.1L4 20l1.1-4.4A8 8 0 1 1 21 12z")), h("span", { class: "icon-close" }, icon("M6 9l6 6 6-6")), ui.badge);
   ui.root = h("div", { class: "root " + config.position }, ui.panel, ui.launcher);
@@ -547,7 +549,11 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     msg.key = seq;
     msg.bubble.dataset.seq = String(seq);
     bySeq.set(seq, msg);
-    if (seq > state.lastSeq) state.lastSeq = seq;
+    if (seq > state.lastSeq) {
+      const first = state.lastSeq === 0;
+      state.lastSeq = seq;
+      if (first) renderPeople(); // the "problem solved" button appears with the first message
+    }
     placeRow(msg);
   }
 
@@ -1138,6 +1144,8 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     const s = state.handoff, name = state.agentName || t("agent");
     putText(ui.humanText, t("human"));
     ui.human.disabled = s !== "bot" || state.escalating;
+    putText(ui.solved, t("solved"));
+    ui.solved.hidden = !(s === "bot" && state.lastSeq > 0);
     ui.agentLine.hidden = s !== "agent";
     fillName(ui.agentLine, "agent_helping", name);
     fillName(ui.agentTyping, "agent_typing", name);
@@ -1237,6 +1245,7 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
   });
   ui.input.addEventListener("input", () => { autosize(); noteTyping(); });
   ui.human.addEventListener("click", escalate);
+  ui.solved.addEventListener("click", () => { sendFrame({ type: "resolve" }); });
   ui.contactForm.addEventListener("submit", (event) => { event.preventDefault(); submitContact(); });
   ui.csat.addEventListener("submit", (event) => { event.preventDefault(); submitCsat(); });
   for (const star of ui.stars) {

@@ -26,6 +26,7 @@ from supportbot.chat.escalation import (
     handoff_frame,
     last_transition_reason,
     leave_contact,
+    resolve_by_customer,
     trigger_for,
 )
 from supportbot.chat.models import Actor, Conversation, Message
@@ -36,6 +37,7 @@ from supportbot.chat.validation import (
     Csat,
     Escalate,
     FrameError,
+    Resolve,
     Resume,
     SendMessage,
     Typing,
@@ -174,6 +176,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(frames.error("rate_limited", "Too many requests; wait a moment."))
         elif isinstance(command, Escalate):
             await self.handle_escalate()
+        elif isinstance(command, Resolve):
+            await self.handle_resolve()
         elif isinstance(command, Contact):
             await self.handle_contact(command)
         elif isinstance(command, Csat):
@@ -196,6 +200,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if moved.escalated:
             await self.to_other_tabs(frame)
             await notify.queue_changed()
+
+    async def handle_resolve(self) -> None:
+        if not await database_sync_to_async(resolve_by_customer)(self.conversation.pk):
+            await self.send_json(
+                frames.error("cannot_resolve", "A person has this conversation and will close it.")
+            )
+            return
+        for frame in await database_sync_to_async(_state_frames)(self.conversation.pk):
+            await self.send_json(frame)
+            await self.to_other_tabs(frame)
+        await notify.queue_changed()
 
     async def handle_typing(self) -> None:
         loop = asyncio.get_running_loop()

@@ -8,6 +8,7 @@ reason code, the priority and the first-response clock are always recorded toget
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -172,3 +173,39 @@ def last_transition_reason(conversation: Conversation) -> str:
         .first()
         or ""
     )
+
+
+CUSTOMER_MAY_RESOLVE = (Conversation.State.BOT, Conversation.State.WAITING_AGENT)
+
+
+def resolve_by_customer(conversation_id: int) -> bool:
+    """The customer ends a conversation the bot has, or one still waiting for a person (an
+    agent in the chat closes it themselves). False when that is not possible now."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        if conversation.state not in CUSTOMER_MAY_RESOLVE:
+            return False
+        conversation.transition(
+            Conversation.State.RESOLVED, actor=Actor.CUSTOMER, reason="customer_resolved"
+        )
+    return True
+
+
+def resolve_idle(idle_for: timedelta, *, now: datetime | None = None) -> int:
+    """Close bot conversations nobody wrote in for ``idle_for`` (reason ``idle_timeout``);
+    the widget asks for the rating when the customer comes back. Returns how many."""
+    cutoff = (now or timezone.now()) - idle_for
+    closed = 0
+    candidates = Conversation.objects.filter(
+        state=Conversation.State.BOT, started_at__isnull=False, updated_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    for pk in candidates.iterator():
+        with transaction.atomic():
+            conversation = Conversation.objects.select_for_update().get(pk=pk)
+            if conversation.state != Conversation.State.BOT or conversation.updated_at >= cutoff:
+                continue  # the customer came back meanwhile
+            conversation.transition(
+                Conversation.State.RESOLVED, actor=Actor.SYSTEM, reason="idle_timeout"
+            )
+            closed += 1
+    return closed

@@ -38,6 +38,11 @@ class Typing:
 
 
 @dataclass(frozen=True, slots=True)
+class Resolve:
+    """The customer says the problem is solved."""
+
+
+@dataclass(frozen=True, slots=True)
 class Contact:
     name: str
     email: str
@@ -50,7 +55,7 @@ class Csat:
     comment: str
 
 
-Command = SendMessage | Resume | Escalate | Typing | Contact | Csat
+Command = SendMessage | Resume | Escalate | Typing | Contact | Csat | Resolve
 
 MAX_NAME_CHARS = 100
 MAX_COMMENT_CHARS = 1000
@@ -82,8 +87,11 @@ def parse_frame(raw: str, *, max_chars: int, max_bytes: int) -> Command:
         return _parse_contact(frame)
     if kind == "csat":
         return _parse_csat(frame)
+    if kind == "resolve":
+        return Resolve()
     raise FrameError(
-        "unknown_type", "The type must be one of message, resume, escalate, typing, contact, csat."
+        "unknown_type",
+        "The type must be one of message, resume, escalate, typing, contact, csat, resolve.",
     )
 
 
