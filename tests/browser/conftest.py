@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,31 @@ def chromium_path() -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class LiveServer:
+    """The running server: where it listens, its environment and its SQLite file."""
+
+    url: str
+    env: dict[str, str]
+    db_path: Path
+
+    def manage(self, *args: str, env: dict[str, str] | None = None) -> str:
+        """Run ``manage.py`` against the server's database; returns its stdout."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
+        return done.stdout
+
+
 @pytest.fixture(scope="session")
-def live_server_url(tmp_path_factory):
+def daphne_server(tmp_path_factory):
     """daphne serving the project on a free loopback port, stopped at the end."""
     work = tmp_path_factory.mktemp("live")
     env = {
@@ -78,13 +102,18 @@ def live_server_url(tmp_path_factory):
                 server.kill()
                 raise RuntimeError((work / "server.log").read_text(errors="replace")) from None
             time.sleep(0.2)
-    yield url
+    yield LiveServer(url=url, env=env, db_path=work / "db.sqlite3")
     server.terminate()
     try:
         server.wait(10)
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server_url(daphne_server):
+    return daphne_server.url
 
 
 @pytest.fixture(scope="session")
