@@ -37,6 +37,7 @@ if os.environ.get("SUPPORTBOT_PRELOAD") == "1":
     from supportbot.safety.screening import warm_up
 
     threading.Thread(target=_dispatcher.preload, name="model-preload", daemon=True).start()
+
     def _warm_filters() -> None:
         from supportbot.chat.bot_handover import bot_cannot_help
         from supportbot.chat.human_request import asks_for_human
