@@ -149,12 +149,22 @@ def test_logits_stay_close_to_the_float_model(nf4_tiny, int8_tiny, tiny_moe):
             assert same.all()
 
 
-def test_nf4_model_computes_exactly_what_its_dequantized_weights_give(nf4_tiny, tiny_moe):
-    """All the difference to the float model is rounding of weights, none is routing."""
-    twin = dequantized_twin(nf4_tiny.model, tiny_moe.model)
-    got = last_logits(nf4_tiny.model, tiny_moe.tokenizer)
+def test_nf4_model_computes_exactly_what_its_dequantized_weights_give(tiny_moe):
+    """All the difference to the float model is rounding of weights, none is routing.
+
+    Up to the kernel's own arithmetic: bitsandbytes 0.48 computed 4-bit layers on the CPU in
+    fp32 (the twin matched to 1e-4); from 0.49 its CPU kernels work in bf16, which moves
+    logits by up to ~2.5 % of their standard deviation here, and a one-row forward switches a
+    layer's ``quant_state.dtype`` to bf16, after which ``dequantize_4bit`` no longer returns
+    the weights the layer computes with. So the twin is read from a freshly quantized model,
+    before any forward. A wrong expert or block moves logits by far more than the 5 % allowed.
+    """
+    fresh = load_model("tiny-moe", quantization="nf4")
+    twin = dequantized_twin(fresh.model, tiny_moe.model)
+    got = last_logits(fresh.model, tiny_moe.tokenizer)
     expected = last_logits(twin, tiny_moe.tokenizer)
-    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+    tolerance = 0.05 * expected.std().item()
+    torch.testing.assert_close(got, expected, rtol=0, atol=tolerance)
 
 
 @pytest.mark.parametrize("mode", ["nf4", "int8"])
