@@ -19,6 +19,8 @@ from celery import Celery, signals
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportbot.settings")
 
 REPLY_TASK = "supportbot.generate_reply"
+# Drafts and translations for agents, written by the same workers (supportbot.agents.tasks).
+AGENT_TEXT_TASK = "supportbot.agent_text"
 QUEUE_PREFIX = "variant."
 
 app = Celery("supportbot")

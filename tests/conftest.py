@@ -50,6 +50,34 @@ def connect(conversation_factory):
     yield open_socket
 
 
+@pytest.fixture
+def console(transactional_db):
+    """Open the console socket as ``user`` (or anonymously with ``user=None``)."""
+    from channels.db import database_sync_to_async
+    from channels.testing import WebsocketCommunicator
+
+    from supportbot.asgi import application
+    from tests.agents.conftest import session_cookie
+
+    opened: list[WebsocketCommunicator] = []
+
+    async def open_console(user, *, origin: str = ORIGIN, accept_language: str = "en-GB,en"):
+        headers = [
+            (b"origin", origin.encode()),
+            (b"host", b"127.0.0.1"),
+            (b"accept-language", accept_language.encode()),
+        ]
+        if user is not None:
+            cookie = await database_sync_to_async(session_cookie)(user)
+            headers.append((b"cookie", cookie.encode()))
+        communicator = WebsocketCommunicator(application, "/ws/agent/", headers=headers)
+        connected, _ = await communicator.connect(timeout=10)
+        opened.append(communicator)
+        return communicator, connected
+
+    yield open_console
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _stop_engine_thread_at_exit():
     """End the in-process engine cleanly so torch's threads are not killed mid-step."""

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from supportbot.agents import notify, services, snapshots, translation
+from supportbot.agents.engine_text import EngineClient
 from supportbot.agents.models import AgentPresence
 from supportbot.agents.roles import is_agent
 from supportbot.agents.services import AgentActionError
@@ -71,6 +72,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.opened: set[str] = set()
         self.tasks: set[asyncio.Task] = set()
+        self.engine = EngineClient(self.channel_name)
         headers = dict(self.scope.get("headers", []))
         self.language = translation.language_of(
             headers.get(b"accept-language", b"").decode("latin-1")
@@ -87,7 +89,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
                 "user": user.get_username(),
                 "display_name": display_name(user),
                 "language": self.language,
-                "translation": translation.available(),
+                "translation": True,
                 "agents": agents,
                 # The console's clocks run on this, not on the agent's own clock.
                 "now": timezone.now().isoformat(),
@@ -102,6 +104,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             self.heartbeat.cancel()
         for task in self.tasks:
             task.cancel()
+        self.engine.cancel_all()
         await self.channel_layer.group_discard(notify.QUEUE_GROUP, self.channel_name)
         for public_id in self.opened:
             await self.channel_layer.group_discard(
@@ -128,24 +131,26 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if frame.get("type") == "message":
             self.translate_later([frame])
 
+    async def agent_result(self, event: dict) -> None:
+        """A worker's draft or translation for this console (``EngineClient``)."""
+        self.engine.resolve(event["request"], event["text"])
+
     def translate_later(self, messages: list[dict]) -> None:
         """Send ``translation`` frames for the messages the agent cannot read, in order."""
-        if not translation.available():
-            return
 
         async def run() -> None:
             for message in messages:
                 try:
-                    frame = await translation.message_translation(message, self.language)
+                    frame = await translation.message_translation(
+                        self.engine, message, self.language
+                    )
                 except Exception:
                     logger.warning("translating message %s failed", message.get("seq"))
                     continue
                 if frame is not None:
                     await self.send_json(frame)
 
-        task = asyncio.create_task(run())
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.in_background(run())
 
     async def send_queue(self) -> None:
         items = await database_sync_to_async(snapshots.queue_items)()
@@ -173,12 +178,25 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if kind != "typing" and not self.rate.allow():
             await self.send_json(frames.error("rate_limited", "Too many actions; slow down."))
             return
+        if kind == "suggest" or (kind == "send" and frame.get("translate")):
+            # These wait for the engine, whose answer may arrive on this consumer's own
+            # channel (a Celery worker's): waiting here would block its delivery.
+            self.in_background(self.run_action(handler, public_id, frame))
+        else:
+            await self.run_action(handler, public_id, frame)
+
+    async def run_action(self, handler, public_id: str, frame: dict) -> None:
         try:
             await handler(public_id, frame)
         except AgentActionError as exc:
             error = frames.error(exc.code, exc.detail)
             error["conversation"] = public_id
             await self.send_json(error)
+
+    def in_background(self, work) -> None:
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def do_open(self, public_id: str, frame: dict) -> None:
         conversation = await database_sync_to_async(services.conversation_for)(public_id)
@@ -210,7 +228,10 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         original = text
         translate_to = await self._reply_language(public_id, frame)
         if translate_to is not None:
-            text = await translation.translate(original, source=self.language, target=translate_to)
+            text = await translation.translate(
+                self.engine, original, source=self.language, target=translate_to,
+                public_id=public_id,
+            )  # fmt: skip
             if not text:
                 raise AgentActionError("translation_failed", "The reply could not be translated.")
         sent = await database_sync_to_async(services.send)(
@@ -235,8 +256,6 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         """The customer's language when the agent asked for the reply to be translated."""
         if not frame.get("translate"):
             return None
-        if not translation.available():
-            raise AgentActionError("unavailable", "Translation needs the in-process engine.")
         conversation = await database_sync_to_async(services.conversation_for)(public_id)
         return None if conversation.language == self.language else conversation.language
 
@@ -268,7 +287,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     async def do_suggest(self, public_id: str, frame: dict) -> None:
         from supportbot.agents.suggestions import suggest_reply
 
-        text = await suggest_reply(public_id)
+        text = await suggest_reply(self.engine, public_id)
         await self.send_json({"type": "suggestion", "conversation": public_id, "text": text})
 
     async def _after_change(self, conversation: Conversation, reason: str) -> None:

@@ -1,33 +1,23 @@
-"""Machine translation for agents through the serving engine: customer messages into the
-agent's language, and an agent's reply into the customer's.
+"""Machine translation for agents through the serving engine: customer (and bot) messages into
+the agent's language, and an agent's reply into the customer's.
 
-Translations are made once per message and language and kept (``MessageTranslation``). Like
-drafts, they need the in-process engine; behind Celery workers the console shows originals.
+Translations are made once per message and language and kept (``MessageTranslation``). The
+engine is reached through the console's ``EngineClient`` (in-process or a Celery worker).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import uuid
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from inference_worker.sequence import GenerationRequest
-from inference_worker.translating import translation_prompt
+from supportbot.agents.engine_text import EngineClient
 from supportbot.agents.models import MessageTranslation
-from supportbot.chat.models import Actor, Message
+from supportbot.chat.models import Actor, Conversation, Message
 
 logger = logging.getLogger(__name__)
-
-TIMEOUT_S = 60.0
-
-
-def available() -> bool:
-    return settings.SUPPORTBOT["ENGINE"] == "inprocess"
 
 
 def language_of(accept_language: str) -> str:
@@ -36,30 +26,19 @@ def language_of(accept_language: str) -> str:
     return first.split("-")[0] if first and first != "*" else "en"
 
 
-def _generate(engine, text: str, source: str, target: str) -> str:
-    prompt = translation_prompt(
-        engine.tokenizer, text, source=source, target=target, instruct=engine.is_instruct
-    )
-    request = GenerationRequest(
-        request_id=f"translate-{uuid.uuid4().hex}",
-        prompt=prompt.text,
-        max_new_tokens=max(32, min(512, len(text) * 2)),
-        stop_strings=prompt.stop_strings,
-    )
-    final = ""
-    for event in engine.stream(request, timeout=TIMEOUT_S):
-        if event.done:
-            final = event.text
-    return final.strip()
+def variant_of(public_id: str) -> str:
+    conversation = Conversation.objects.select_related("variant").get(public_id=public_id)
+    return conversation.variant.name if conversation.variant else "default"
 
 
-async def translate(text: str, *, source: str, target: str) -> str:
+async def translate(
+    client: EngineClient, text: str, *, source: str, target: str, public_id: str
+) -> str:
     """``text`` in ``target``; empty when the engine gave nothing."""
-    from supportbot.chat.dispatch import get_dispatcher
-
-    loop = asyncio.get_running_loop()
-    engine = await loop.run_in_executor(None, get_dispatcher().engine)
-    return await loop.run_in_executor(None, _generate, engine, text, source, target)
+    variant = await database_sync_to_async(variant_of)(public_id)
+    return await client.generate(
+        {"kind": "translate", "text": text, "source": source, "target": target}, variant=variant
+    )
 
 
 def _known(message_id: int, language: str) -> str | None:
@@ -78,13 +57,14 @@ def _keep(message_id: int, language: str, text: str, *, source: bool = False) ->
         )
 
 
-async def message_translation(message: dict, agent_language: str) -> dict | None:
+async def message_translation(
+    client: EngineClient, message: dict, agent_language: str
+) -> dict | None:
     """A ``translation`` frame for a transcript item (``snapshots.message_item``) the agent
     cannot read as is, or None."""
     language = message.get("language") or ""
     if (
-        not available()
-        or message.get("role") not in (Actor.CUSTOMER, Actor.BOT)
+        message.get("role") not in (Actor.CUSTOMER, Actor.BOT)
         or not language
         or language == agent_language
     ):
@@ -92,7 +72,13 @@ async def message_translation(message: dict, agent_language: str) -> dict | None
     message_id = message["id"]
     text = await database_sync_to_async(_known)(message_id, agent_language)
     if text is None:
-        text = await translate(message["text"], source=language, target=agent_language)
+        text = await translate(
+            client,
+            message["text"],
+            source=language,
+            target=agent_language,
+            public_id=message["conversation"],
+        )
         if not text:
             return None
         await database_sync_to_async(_keep)(message_id, agent_language, text)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-
-from tests.conftest import ORIGIN
 
 
 def make_user(username: str, *, role: str | None = "agent", first_name: str = ""):
@@ -39,30 +36,6 @@ def session_cookie(user) -> str:
 @pytest.fixture
 def agent_factory(transactional_db):
     return make_user
-
-
-@pytest.fixture
-def console(transactional_db):
-    """Open the console socket as ``user`` (or anonymously with ``user=None``)."""
-    from supportbot.asgi import application
-
-    opened: list[WebsocketCommunicator] = []
-
-    async def open_console(user, *, origin: str = ORIGIN, accept_language: str = "en-GB,en"):
-        headers = [
-            (b"origin", origin.encode()),
-            (b"host", b"127.0.0.1"),
-            (b"accept-language", accept_language.encode()),
-        ]
-        if user is not None:
-            cookie = await database_sync_to_async(session_cookie)(user)
-            headers.append((b"cookie", cookie.encode()))
-        communicator = WebsocketCommunicator(application, "/ws/agent/", headers=headers)
-        connected, _ = await communicator.connect(timeout=10)
-        opened.append(communicator)
-        return communicator, connected
-
-    yield open_console
 
 
 async def receive_type(ws: WebsocketCommunicator, frame_type: str, timeout: float = 30, **match):

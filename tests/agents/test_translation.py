@@ -80,3 +80,26 @@ async def test_customer_messages_are_translated_for_the_agent_and_replies_for_th
     text, flagged, source_text, is_source = await database_sync_to_async(stored)()
     assert (text, flagged) == (to_customer["text"], True)
     assert (source_text, is_source) == (original, True)
+
+
+async def test_the_bot_drafts_a_reply_only_the_agent_sees(
+    conversation_factory, connect, agent_factory, console
+):
+    agent = await database_sync_to_async(agent_factory)("drafter")
+    agent_ws, _ = await console(agent)
+    conversation, token = await database_sync_to_async(conversation_factory)()
+    public_id = str(conversation.public_id)
+    ws, _ = await connect(conversation, token)
+    await ws.send_json_to({"type": "escalate"})
+    await receive_until(ws, "handoff")
+    await send_message(ws, "How long does shipping take?")
+    await receive_until(ws, "ack")
+    await agent_ws.send_json_to({"type": "suggest", "conversation": public_id})
+    suggestion = (await receive_type(agent_ws, "suggestion", timeout=120))[-1]
+    assert suggestion["conversation"] == public_id and suggestion["text"]
+    # A draft is neither stored nor shown to the customer.
+    assert await ws.receive_nothing(timeout=1)
+    count = await database_sync_to_async(
+        Message.objects.filter(conversation=conversation, role=Actor.BOT).count
+    )()
+    assert count == 0
