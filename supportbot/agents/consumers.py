@@ -199,7 +199,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         task.add_done_callback(self.tasks.discard)
 
     async def do_open(self, public_id: str, frame: dict) -> None:
-        conversation = await database_sync_to_async(services.conversation_for)(public_id)
+        conversation = await database_sync_to_async(services.visible_to)(public_id, self.user)
         public_id = str(conversation.public_id)
         await self.channel_layer.group_add(notify.conversation_group(public_id), self.channel_name)
         self.opened.add(public_id)

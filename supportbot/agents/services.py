@@ -43,6 +43,22 @@ def conversation_for(public_id: str) -> Conversation:
         raise AgentActionError("not_found", "No such conversation.") from None
 
 
+def visible_to(public_id: str, user) -> Conversation:
+    """The conversation if ``user`` may read it: admins any; agents those in the queue
+    (waiting or with a person) and those they have handled. Others look like unknown ids."""
+    from supportbot.agents.roles import is_admin
+
+    conversation = conversation_for(public_id)
+    if is_admin(user) or conversation.state in (
+        Conversation.State.WAITING_AGENT,
+        Conversation.State.AGENT,
+    ):
+        return conversation
+    if conversation.assigned_agent_id == user.pk or conversation.events.filter(user=user).exists():
+        return conversation
+    raise AgentActionError("not_found", "No such conversation.")
+
+
 def _locked(public_id: str) -> Conversation:
     conversation = conversation_for(public_id)
     return Conversation.objects.select_for_update().get(pk=conversation.pk)
@@ -127,7 +143,7 @@ def send(
 
 
 def add_note(public_id: str, agent, text: str) -> InternalNote:
-    conversation = conversation_for(public_id)
+    conversation = visible_to(public_id, agent)
     return InternalNote.objects.create(conversation=conversation, author=agent, text=text)
 
 

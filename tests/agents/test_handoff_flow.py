@@ -200,3 +200,42 @@ async def test_resume_tells_a_returning_widget_who_has_the_chat_and_asks_for_csa
     frames = await receive_until(ws2, "csat.request")
     assert [f["type"] for f in frames][-3:] == ["resume.done", "handoff", "csat.request"]
     assert frames[-2]["state"] == "resolved"
+
+
+async def test_messages_relay_both_ways_in_order(
+    conversation_factory, connect, agent_factory, console
+):
+    dee = await database_sync_to_async(agent_factory)("dee", first_name="Dee")
+    agent_ws, _ = await console(dee)
+    conversation, token = await database_sync_to_async(conversation_factory)()
+    public_id = str(conversation.public_id)
+    ws, _ = await connect(conversation, token)
+    await ws.send_json_to({"type": "escalate"})
+    await receive_until(ws, "handoff")
+    await agent_ws.send_json_to({"type": "open", "conversation": public_id})
+    await receive_type(agent_ws, "conversation")
+    await agent_ws.send_json_to({"type": "claim", "conversation": public_id})
+    await receive_type(agent_ws, "claimed")
+    await receive_until(ws, "handoff")
+
+    for i in range(5):
+        await agent_ws.send_json_to(
+            {"type": "send", "conversation": public_id, "client_id": str(uuid.uuid4()),
+             "text": f"agent line {i}"}
+        )  # fmt: skip
+    got = []
+    while len(got) < 5:
+        frame = await ws.receive_json_from(timeout=30)
+        if frame["type"] == "message":
+            got.append(frame)
+    assert [f["text"] for f in got] == [f"agent line {i}" for i in range(5)]
+    assert [f["seq"] for f in got] == sorted(f["seq"] for f in got)
+
+    for i in range(5):
+        await send_message(ws, f"customer line {i}")
+    seen = []
+    while len(seen) < 5:
+        frame = await agent_ws.receive_json_from(timeout=30)
+        if frame["type"] == "message" and frame["role"] == "customer":
+            seen.append(frame["text"])
+    assert seen == [f"customer line {i}" for i in range(5)]

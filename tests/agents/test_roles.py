@@ -113,3 +113,36 @@ async def test_agents_cannot_act_on_unknown_or_foreign_conversations(
          "client_id": "8c0a0a9e-4b8e-4d39-9d8a-2b7c4c0f0a11", "text": "hi"}
     )  # fmt: skip
     assert (await receive_until(ws, "error"))[-1]["code"] == "not_yours"
+
+
+async def test_agents_read_the_queue_and_their_own_conversations_only(
+    console, conversation_factory, connect
+):
+    from supportbot.agents import services
+    from supportbot.chat.escalation import Reason, escalate
+
+    agent = await database_sync_to_async(make_user)("agent6")
+    other = await database_sync_to_async(make_user)("agent7")
+    admin = await database_sync_to_async(make_user)("admin3", role="admin")
+    with_bot, _ = await database_sync_to_async(conversation_factory)(visitor="bot-only")
+    handled, _ = await database_sync_to_async(conversation_factory)(visitor="handled")
+
+    def handle_and_resolve():
+        escalate(handled.pk, reason=Reason.CUSTOMER_BUTTON)
+        services.claim(str(handled.public_id), agent)
+        services.resolve(str(handled.public_id), agent)
+
+    await database_sync_to_async(handle_and_resolve)()
+
+    async def opens(user, conversation) -> str:
+        ws, _ = await console(user)
+        await receive_until(ws, "queue")
+        await ws.send_json_to({"type": "open", "conversation": str(conversation.public_id)})
+        frame = await ws.receive_json_from(timeout=10)
+        await ws.disconnect()
+        return frame["type"] if frame["type"] != "error" else frame["code"]
+
+    assert await opens(agent, with_bot) == "not_found"  # a bot chat is not theirs to read
+    assert await opens(agent, handled) == "conversation"  # they handled it
+    assert await opens(other, handled) == "not_found"
+    assert await opens(admin, with_bot) == "conversation"
