@@ -29,14 +29,20 @@ logger = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 MAX_NOTE_CHARS = 4000
 ACTIONS_PER_10_S = 30
-# Presence is refreshed this often (well inside AGENT_PRESENCE_TTL_S).
+# Presence (and the role) is checked this often (well inside AGENT_PRESENCE_TTL_S).
 HEARTBEAT_S = 20.0
+TYPING_EVERY_S = 1.0
 
 
 def _record_presence(user_id: int, channel_name: str) -> None:
     AgentPresence.objects.update_or_create(
         channel_name=channel_name, defaults={"user_id": user_id, "last_seen": timezone.now()}
     )
+
+
+def _still_agent(user) -> bool:
+    user.refresh_from_db()
+    return is_agent(user)
 
 
 def _forget_presence(channel_name: str) -> None:
@@ -63,6 +69,7 @@ def _state_item(conversation: Conversation) -> dict:
 
 class AgentConsumer(AsyncJsonWebsocketConsumer):
     heartbeat: asyncio.Task | None = None
+    last_typing: float = float("-inf")
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -116,6 +123,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(HEARTBEAT_S)
             try:
+                if not await database_sync_to_async(_still_agent)(self.user):
+                    await self.close(code=CLOSE_FORBIDDEN)  # the role was taken away
+                    return
                 await database_sync_to_async(_record_presence)(self.user.pk, self.channel_name)
             except Exception:
                 logger.warning("could not refresh the presence of %s", self.user, exc_info=True)
@@ -127,6 +137,12 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
 
     async def agent_frame(self, event: dict) -> None:
         frame = event["frame"]
+        if frame.get("type") == "state" and frame.get("state") in ("bot", "resolved"):
+            # Out of the queue: an agent who never handled it may no longer follow it.
+            try:
+                await database_sync_to_async(services.visible_to)(frame["conversation"], self.user)
+            except AgentActionError:
+                await self.do_close(frame["conversation"], {})
         await self.send_json(frame)
         if frame.get("type") == "message":
             self.translate_later([frame])
@@ -175,6 +191,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(public_id, str):
             await self.send_json(frames.error("missing_field", "'conversation' is required."))
             return
+        try:
+            public_id = str(uuid.UUID(public_id))  # one spelling for ids and group names
+        except ValueError:
+            await self.send_error("not_found", "No such conversation.", public_id)
+            return
         if kind != "typing" and not self.rate.allow():
             await self.send_json(frames.error("rate_limited", "Too many actions; slow down."))
             return
@@ -189,9 +210,16 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         try:
             await handler(public_id, frame)
         except AgentActionError as exc:
-            error = frames.error(exc.code, exc.detail)
-            error["conversation"] = public_id
-            await self.send_json(error)
+            await self.send_error(exc.code, exc.detail, public_id)
+        except Exception:
+            # The console hears of it and the socket stays open.
+            logger.exception("agent action %s on %s failed", frame.get("type"), public_id)
+            await self.send_error("unavailable", "That did not work; try again.", public_id)
+
+    async def send_error(self, code: str, detail: str, public_id: str) -> None:
+        error = frames.error(code, detail)
+        error["conversation"] = public_id
+        await self.send_json(error)
 
     def in_background(self, work) -> None:
         task = asyncio.create_task(work)
@@ -221,6 +249,8 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
 
     async def do_send(self, public_id: str, frame: dict) -> None:
         text = _text(frame, settings.SUPPORTBOT["MAX_MESSAGE_CHARS"])
+        if "client_id" not in frame:
+            raise AgentActionError("missing_field", "'client_id' is required.")
         try:
             client_id = uuid.UUID(str(frame.get("client_id")))
         except ValueError:
@@ -238,10 +268,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             public_id, self.user, client_id=client_id, text=text,
             machine_translated=translate_to is not None,
         )  # fmt: skip
-        if sent.created and translate_to is not None:
-            await database_sync_to_async(translation.record_source_text)(
-                sent.message, self.language, original
-            )
+
         item = await database_sync_to_async(_message_frames)(sent.message)
         customer_frame, agent_frame = item
         if sent.created:
@@ -249,6 +276,10 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             await notify.to_conversation_agents(public_id, agent_frame)
             if sent.first_response:
                 await notify.queue_changed()
+            if translate_to is not None:
+                await database_sync_to_async(translation.record_source_text)(
+                    sent.message, self.language, original
+                )
         else:
             await self.send_json(agent_frame)
 
@@ -256,7 +287,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         """The customer's language when the agent asked for the reply to be translated."""
         if not frame.get("translate"):
             return None
-        conversation = await database_sync_to_async(services.conversation_for)(public_id)
+        conversation = await database_sync_to_async(services.visible_to)(public_id, self.user)
         return None if conversation.language == self.language else conversation.language
 
     async def do_note(self, public_id: str, frame: dict) -> None:
@@ -266,7 +297,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         await notify.to_conversation_agents(note.conversation.public_id, {"type": "note", **item})
 
     async def do_typing(self, public_id: str, frame: dict) -> None:
-        if public_id in self.opened:
+        now = asyncio.get_running_loop().time()
+        if now - self.last_typing < TYPING_EVERY_S or public_id not in self.opened:
+            return
+        self.last_typing = now
+        if await database_sync_to_async(services.is_assigned)(public_id, self.user):
             await send_to_conversation(public_id, {"type": "typing", "role": "agent"})
 
     async def do_transfer(self, public_id: str, frame: dict) -> None:
@@ -287,7 +322,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     async def do_suggest(self, public_id: str, frame: dict) -> None:
         from supportbot.agents.suggestions import suggest_reply
 
-        text = await suggest_reply(self.engine, public_id)
+        text = await suggest_reply(self.engine, public_id, self.user)
         await self.send_json({"type": "suggestion", "conversation": public_id, "text": text})
 
     async def _after_change(self, conversation: Conversation, reason: str) -> None:

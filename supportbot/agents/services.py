@@ -59,8 +59,15 @@ def visible_to(public_id: str, user) -> Conversation:
     raise AgentActionError("not_found", "No such conversation.")
 
 
-def _locked(public_id: str) -> Conversation:
-    conversation = conversation_for(public_id)
+def is_assigned(public_id: str, agent) -> bool:
+    """Does ``agent`` have the conversation now (the one who may write and type to it)?"""
+    return Conversation.objects.filter(
+        public_id=public_id, state=Conversation.State.AGENT, assigned_agent=agent
+    ).exists()
+
+
+def _locked(public_id: str, agent) -> Conversation:
+    conversation = visible_to(public_id, agent)
     return Conversation.objects.select_for_update().get(pk=conversation.pk)
 
 
@@ -73,7 +80,7 @@ def _own(conversation: Conversation, agent) -> None:
 
 def claim(public_id: str, agent) -> Conversation:
     """Take a waiting conversation. Exactly one of several racing agents wins."""
-    conversation = conversation_for(public_id)
+    conversation = visible_to(public_id, agent)
     now = timezone.now()
     with transaction.atomic():
         won = Conversation.objects.filter(
@@ -103,7 +110,7 @@ def send(
     """The agent's message to the customer, stored once per ``client_id``."""
     try:
         with transaction.atomic():
-            conversation = _locked(public_id)
+            conversation = _locked(public_id, agent)
             existing = Message.objects.filter(
                 conversation=conversation, client_id=client_id
             ).first()
@@ -152,7 +159,7 @@ def transfer(public_id: str, agent, to_username: str) -> Conversation:
     if target is None or not is_agent(target):
         raise AgentActionError("unknown_agent", "No such agent.")
     with transaction.atomic():
-        conversation = _locked(public_id)
+        conversation = _locked(public_id, agent)
         _own(conversation, agent)
         if target.pk == agent.pk:
             return conversation
@@ -173,7 +180,7 @@ def transfer(public_id: str, agent, to_username: str) -> Conversation:
 
 def resolve(public_id: str, agent) -> Conversation:
     with transaction.atomic():
-        conversation = _locked(public_id)
+        conversation = _locked(public_id, agent)
         # A waiting ticket may be closed unclaimed (e.g. answered by email from its contact).
         if conversation.state != Conversation.State.WAITING_AGENT:
             _own(conversation, agent)
@@ -185,7 +192,7 @@ def resolve(public_id: str, agent) -> Conversation:
 
 def hand_back(public_id: str, agent) -> Conversation:
     with transaction.atomic():
-        conversation = _locked(public_id)
+        conversation = _locked(public_id, agent)
         _own(conversation, agent)
         conversation.transition(
             Conversation.State.BOT, actor=Actor.AGENT, reason="handed_back", user=agent

@@ -9,13 +9,13 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 
 from supportbot.agents.engine_text import EngineClient
-from supportbot.agents.services import AgentActionError, conversation_for
+from supportbot.agents.services import AgentActionError, visible_to
 from supportbot.chat.models import Actor, Message
 from supportbot.chat.prompts import build_reply_job
 
 
-def _last_customer_job(public_id: str) -> dict:
-    conversation = conversation_for(public_id)
+def _last_customer_job(public_id: str, user) -> dict:
+    conversation = visible_to(public_id, user)
     message = (
         Message.objects.filter(conversation=conversation, role=Actor.CUSTOMER)
         .select_related("conversation__variant")
@@ -27,8 +27,8 @@ def _last_customer_job(public_id: str) -> dict:
     return build_reply_job(message).to_dict()
 
 
-async def suggest_reply(client: EngineClient, public_id: str) -> str:
-    job = await database_sync_to_async(_last_customer_job)(public_id)
+async def suggest_reply(client: EngineClient, public_id: str, user) -> str:
+    job = await database_sync_to_async(_last_customer_job)(public_id, user)
     text = await client.generate({"kind": "draft", "job": job}, variant=job["variant"])
     if not text:
         raise AgentActionError("unavailable", "The bot had no draft for this message.")

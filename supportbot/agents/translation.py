@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 
 from channels.db import database_sync_to_async
 from django.db import IntegrityError, transaction
@@ -22,8 +23,8 @@ logger = logging.getLogger(__name__)
 
 def language_of(accept_language: str) -> str:
     """The first language tag of an Accept-Language header, e.g. "de" for "de-CH,de;q=0.9"."""
-    first = accept_language.split(",")[0].split(";")[0].strip().lower()
-    return first.split("-")[0] if first and first != "*" else "en"
+    first = accept_language.split(",")[0].split(";")[0].strip().lower().split("-")[0]
+    return first if re.fullmatch(r"[a-z]{2,3}", first) else "en"
 
 
 def variant_of(public_id: str) -> str:
@@ -39,6 +40,10 @@ async def translate(
     return await client.generate(
         {"kind": "translate", "text": text, "source": source, "target": target}, variant=variant
     )
+
+
+def _model_text(message_id: int) -> str:
+    return Message.objects.get(pk=message_id).model_text
 
 
 def _known(message_id: int, language: str) -> str | None:
@@ -72,9 +77,12 @@ async def message_translation(
     message_id = message["id"]
     text = await database_sync_to_async(_known)(message_id, agent_language)
     if text is None:
+        # The model sees personal data only as placeholders, here too; the agent reads the
+        # original right above the translation.
+        source_text = await database_sync_to_async(_model_text)(message_id)
         text = await translate(
             client,
-            message["text"],
+            source_text,
             source=language,
             target=agent_language,
             public_id=message["conversation"],

@@ -223,9 +223,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def handle_contact(self, command: Contact) -> None:
-        await database_sync_to_async(leave_contact)(
+        kept = await database_sync_to_async(leave_contact)(
             self.conversation.pk, name=command.name, email=command.email, phone=command.phone
         )
+        if not kept:
+            await self.send_json(
+                frames.error("contact_not_needed", "Contact details are asked while you wait.")
+            )
+            return
         await self.send_json({"type": "contact.saved"})
         await notify.queue_changed()
 

@@ -76,9 +76,12 @@ def csat_request_frame(conversation: Conversation) -> dict:
 
 def note_csat_requested(conversation: Conversation) -> None:
     """Log the first time the question is put (the response rate's denominator)."""
-    if not conversation.events.filter(kind=ConversationEvent.Kind.CSAT_REQUESTED).exists():
-        ConversationEvent.objects.create(
-            conversation=conversation,
-            kind=ConversationEvent.Kind.CSAT_REQUESTED,
-            actor=Actor.SYSTEM,
-        )
+    with transaction.atomic():
+        # Locked: an agent's resolve and the customer's resume may ask at the same moment.
+        Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
+        if not conversation.events.filter(kind=ConversationEvent.Kind.CSAT_REQUESTED).exists():
+            ConversationEvent.objects.create(
+                conversation=conversation,
+                kind=ConversationEvent.Kind.CSAT_REQUESTED,
+                actor=Actor.SYSTEM,
+            )

@@ -72,6 +72,24 @@ def mark_escalated(
     return True
 
 
+def raise_priority(
+    conversation: Conversation, priority: int, *, reason: str, data: dict | None = None
+) -> None:
+    """A conversation people already have turns more urgent (e.g. distress while waiting).
+    Call on a locked row; never lowers the priority."""
+    if conversation.state == Conversation.State.RESOLVED or conversation.priority <= priority:
+        return
+    conversation.priority = priority
+    conversation.save(update_fields=["priority", "updated_at"])
+    ConversationEvent.objects.create(
+        conversation=conversation,
+        kind=ConversationEvent.Kind.PRIORITY_RAISED,
+        actor=Actor.SYSTEM,
+        reason=reason,
+        data={"priority": priority, **(data or {})},
+    )
+
+
 def escalate(
     conversation_id: int, *, reason: str, actor: str = Actor.SYSTEM, data: dict | None = None
 ) -> Escalation:
@@ -111,20 +129,26 @@ def handoff_frame(conversation: Conversation, reason: str) -> dict:
 display_name = frames.agent_name
 
 
-def leave_contact(conversation_id: int, *, name: str, email: str, phone: str) -> None:
-    """Keep the customer's contact details on the ticket (no agent was online)."""
+def leave_contact(conversation_id: int, *, name: str, email: str, phone: str) -> bool:
+    """Keep the customer's contact details on the ticket (no agent was online). False, and
+    nothing kept, unless the conversation waits for a person."""
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        if conversation.state != Conversation.State.WAITING_AGENT:
+            return False
+        first = not conversation.contact
         conversation.contact = {
             k: v for k, v in (("name", name), ("email", email), ("phone", phone)) if v
         }
         conversation.save(update_fields=["contact", "updated_at"])
-        ConversationEvent.objects.create(
-            conversation=conversation,
-            kind=ConversationEvent.Kind.CONTACT_LEFT,
-            actor=Actor.CUSTOMER,
-            data={"fields": sorted(conversation.contact)},
-        )
+        if first:  # a correction is not a second ticket contact
+            ConversationEvent.objects.create(
+                conversation=conversation,
+                kind=ConversationEvent.Kind.CONTACT_LEFT,
+                actor=Actor.CUSTOMER,
+                data={"fields": sorted(conversation.contact)},
+            )
+    return True
 
 
 @dataclass(frozen=True, slots=True)

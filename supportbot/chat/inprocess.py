@@ -11,6 +11,7 @@ import asyncio
 import logging
 import threading
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 
@@ -22,10 +23,17 @@ from inference_worker.output_guard import StreamGuard
 from inference_worker.prompting import render_prompt
 from inference_worker.sequence import StreamEvent
 from inference_worker.streaming import RelayResult, relay_events
+from supportbot.agents import notify
 from supportbot.chat import frames
+from supportbot.chat.bot_handover import bot_cannot_help
 from supportbot.chat.dispatch import DispatchError, send_to_conversation
 from supportbot.chat.safety_actions import handoff_frame_for, store_blocked_reply
-from supportbot.chat.services import ReplyOutcome, reply_exists, store_bot_reply
+from supportbot.chat.services import (
+    ReplyOutcome,
+    bot_superseded,
+    reply_exists,
+    store_bot_reply,
+)
 from supportbot.ops.metrics import dispatches
 from supportbot.safety.guard import blocked_verdict, output_checker
 
@@ -182,14 +190,17 @@ class InProcessDispatcher:
             handoff = await database_sync_to_async(handoff_frame_for)(job.conversation)
             if handoff is not None:
                 await send_to_conversation(job.conversation, handoff)
+                await notify.queue_changed()
         except Exception:
             logger.exception("replacing the stopped reply to message %s failed", job.reply_to_id)
 
     async def _finish(self, job: ReplyJob, event: StreamEvent) -> None:
         outcome = ReplyOutcome.from_stream(event, queued_at=job.queued_at, worker="web")
         try:
+            # Off the shared database thread: an embedding must not hold up every socket.
+            cannot_help = await sync_to_async(bot_cannot_help, thread_sensitive=False)(outcome.text)
             reply, _created = await database_sync_to_async(store_bot_reply)(
-                job.reply_to_id, outcome
+                job.reply_to_id, outcome, cannot_help=cannot_help
             )
         except Exception:
             logger.exception("storing the reply to message %s failed", job.reply_to_id)
@@ -201,10 +212,14 @@ class InProcessDispatcher:
                 handoff = await database_sync_to_async(handoff_frame_for)(job.conversation)
                 if handoff is not None:  # the reply handed the chat to people
                     await send_to_conversation(job.conversation, handoff)
+                    await notify.queue_changed()
             elif outcome.finish_reason == "abort" and self._watchers.get(job.conversation):
                 # Abandoned, but the customer came back before the abort landed: answer anyway.
                 self._inflight.pop(job.request_id, None)
                 await self.dispatch(job)
+            elif await database_sync_to_async(bot_superseded)(job.reply_to_id):
+                # People took over while it was written: take back what streamed.
+                await send_to_conversation(job.conversation, frames.bot_retract(job.reply_to_seq))
             elif outcome.finish_reason != "abort":
                 await send_to_conversation(job.conversation, frames.bot_failed(job.reply_to_seq))
         except Exception:

@@ -201,6 +201,7 @@ class ConversationEvent(models.Model):
         CONTACT_LEFT = "contact_left", "contact details left"
         CSAT_REQUESTED = "csat_requested", "CSAT asked"
         CSAT_RECORDED = "csat_recorded", "CSAT given"
+        PRIORITY_RAISED = "priority_raised", "priority raised"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)

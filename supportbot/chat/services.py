@@ -17,9 +17,16 @@ from django.utils import timezone
 
 from inference_worker.sequence import StreamEvent
 from supportbot.chat.bot_handover import bot_cannot_help
-from supportbot.chat.escalation import Reason, mark_escalated
+from supportbot.chat.escalation import Reason, mark_escalated, raise_priority
 from supportbot.chat.language import detect_language, normalize_locale
-from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, hash_token
+from supportbot.chat.models import (
+    Actor,
+    Conversation,
+    ConversationEvent,
+    Message,
+    Priority,
+    hash_token,
+)
 from supportbot.experiments.models import ModelVariant
 from supportbot.safety.messages import message as safety_message
 from supportbot.safety.models import SafetyEvent
@@ -183,11 +190,9 @@ def _answer_for_safety(
     )
     conversation.save(update_fields=["last_seq", "updated_at"])
     if escalate:
-        mark_escalated(
-            conversation,
-            reason=Reason.SAFETY,
-            data={"categories": [str(c) for c in verdict.categories]},
-        )
+        data = {"categories": [str(c) for c in verdict.categories]}
+        if not mark_escalated(conversation, reason=Reason.SAFETY, data=data):
+            raise_priority(conversation, Priority.URGENT, reason=Reason.SAFETY, data=data)
     return reply
 
 
@@ -234,12 +239,17 @@ def _aware(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, tz=UTC)
 
 
-def store_bot_reply(reply_to_id: int, outcome: ReplyOutcome) -> tuple[Message | None, bool]:
+def store_bot_reply(
+    reply_to_id: int, outcome: ReplyOutcome, *, cannot_help: bool | None = None
+) -> tuple[Message | None, bool]:
     """Store the bot's answer to one customer message, exactly once.
 
     Returns (message, created). A second call for the same customer message returns the
     stored reply with ``created=False``. An empty, failed or aborted generation stores no
-    message (the question stays unanswered and is asked again on resume) but is logged.
+    message (the question stays unanswered and is asked again on resume) but is logged, and
+    so is a reply that comes after people took the conversation over (``superseded``: the
+    bot stays silent once escalated). ``cannot_help`` is the reply's handover signal when the
+    caller computed it already (``bot_handover.bot_cannot_help``).
     """
     existing = Message.objects.filter(reply_to_id=reply_to_id, role=Actor.BOT).first()
     if existing is not None:
@@ -257,12 +267,24 @@ def store_bot_reply(reply_to_id: int, outcome: ReplyOutcome) -> tuple[Message | 
         return None, False
     # Outside the transaction: an embedding call has no business holding the row lock. The
     # safety filter's own replacement text escalates with its own reason.
-    cannot_help = outcome.finish_reason != "blocked" and bot_cannot_help(outcome.text)
+    blocked = outcome.finish_reason == "blocked"
+    if cannot_help is None:
+        cannot_help = not blocked and bot_cannot_help(outcome.text)
     try:
         with transaction.atomic():
             conversation = Conversation.objects.select_for_update().get(
                 pk=customer_message.conversation_id
             )
+            if not blocked and not conversation.bot_may_reply:
+                ConversationEvent.objects.create(
+                    conversation=conversation,
+                    kind=ConversationEvent.Kind.BOT_FAILED,
+                    actor=Actor.BOT,
+                    reason="superseded",
+                    message=customer_message,
+                    data=outcome.event_data(),
+                )
+                return None, False
             completed = _aware(outcome.completed_at) or timezone.now()
             reply = Message.objects.create(
                 conversation=conversation,
@@ -296,6 +318,12 @@ def store_bot_reply(reply_to_id: int, outcome: ReplyOutcome) -> tuple[Message | 
     except IntegrityError:
         return Message.objects.get(reply_to_id=reply_to_id, role=Actor.BOT), False
     return reply, True
+
+
+def bot_superseded(customer_message_id: int) -> bool:
+    """Has the conversation of this customer message left the bot (people have it)?"""
+    message = Message.objects.select_related("conversation").get(pk=customer_message_id)
+    return not message.conversation.bot_may_reply
 
 
 def reply_exists(customer_message_id: int) -> bool:

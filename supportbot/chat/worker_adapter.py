@@ -21,12 +21,13 @@ from inference_worker.jobs import ReplyJob
 from inference_worker.output_guard import Checker, GuardDecision
 from inference_worker.sequence import StreamEvent
 from inference_worker.serving import Frame
+from supportbot.agents import notify
 from supportbot.celery import QUEUE_PREFIX
 from supportbot.chat import frames, job_registry
 from supportbot.chat.dispatch import job_marker_key, send_to_conversation
 from supportbot.chat.models import Actor, Message
 from supportbot.chat.safety_actions import handoff_frame_for, store_blocked_reply
-from supportbot.chat.services import ReplyOutcome, store_bot_reply
+from supportbot.chat.services import ReplyOutcome, bot_superseded, store_bot_reply
 from supportbot.experiments.models import ModelVariant
 from supportbot.safety.guard import blocked_verdict, output_checker
 
@@ -53,6 +54,9 @@ class DjangoReplySink:
         reply = self._with_retries(job, lambda: store_bot_reply(job.reply_to_id, outcome)[0])
         self._forget(job, answered=reply is not None)
         if reply is None:
+            if bot_superseded(job.reply_to_id):
+                # People took over while it was written: take back what streamed.
+                return frames.bot_retract(job.reply_to_seq)
             return frames.bot_failed(job.reply_to_seq)
         return frames.bot_done(reply, job.reply_to_seq)
 
@@ -95,6 +99,8 @@ class DjangoReplySink:
 
     async def publish(self, conversation: str, frame: Frame) -> None:
         await send_to_conversation(conversation, frame)
+        if frame.get("type") == "handoff":
+            await notify.queue_changed()  # a new ticket for the consoles
 
     @staticmethod
     def _with_retries(job: ReplyJob, store: Callable[[], Message | None]) -> Message | None:

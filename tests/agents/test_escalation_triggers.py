@@ -128,3 +128,75 @@ async def test_a_reply_that_hands_over_escalates_after_it_is_shown(conversation_
     assert types.index("bot.done") < types.index("handoff")  # the reply is shown first
     assert frames[-1]["reason"] == "bot_cannot_help"
     assert await database_sync_to_async(reasons)(conversation) == ["bot_cannot_help"]
+
+
+async def test_a_reply_finished_after_people_took_over_is_taken_back_not_stored(
+    conversation_factory, connect
+):
+    import uuid
+
+    from inference_worker.sequence import FinishReason, StreamEvent
+    from supportbot.chat import services
+    from supportbot.chat.escalation import Reason, escalate
+    from supportbot.chat.prompts import build_reply_job
+
+    conversation, token = await database_sync_to_async(conversation_factory)()
+    ws, _ = await connect(conversation, token)
+
+    def ask_then_escalate():
+        asked = services.record_customer_message(
+            conversation.pk, client_id=uuid.uuid4(), text="Where is my parcel?"
+        )
+        job = build_reply_job(asked.message)
+        escalate(conversation.pk, reason=Reason.CUSTOMER_BUTTON)  # while the bot writes
+        return job
+
+    job = await database_sync_to_async(ask_then_escalate)()
+    text = "Your parcel ships tomorrow."
+    events: asyncio.Queue[StreamEvent] = asyncio.Queue()
+    events.put_nowait(StreamEvent(job.request_id, text, num_tokens=5))
+    events.put_nowait(
+        StreamEvent(
+            job.request_id, text, done=True, finish_reason=FinishReason.STOP, num_tokens=5,
+            submitted_at=job.queued_at, first_token_at=job.queued_at, finished_at=job.queued_at,
+        )
+    )  # fmt: skip
+    dispatcher = get_dispatcher()
+    engine = await asyncio.get_running_loop().run_in_executor(None, dispatcher.engine)
+    await dispatcher._relay_stream(job, events, engine)
+
+    frames = await receive_until(ws, "bot.retract", timeout=30)
+    assert not [f for f in frames if f["type"] == "bot.done"]
+    assert await database_sync_to_async(bot_messages)(conversation) == 0
+    superseded = await database_sync_to_async(
+        ConversationEvent.objects.filter(
+            conversation=conversation, kind="bot_failed", reason="superseded"
+        ).count
+    )()
+    assert superseded == 1
+
+
+async def test_distress_while_waiting_makes_the_ticket_urgent(conversation_factory, connect):
+    conversation, token = await database_sync_to_async(conversation_factory)()
+    ws, _ = await connect(conversation, token)
+    await ws.send_json_to({"type": "escalate"})
+    await receive_until(ws, "handoff")
+    await database_sync_to_async(conversation.refresh_from_db)()
+    assert conversation.priority == Priority.NORMAL
+    await send_message(ws, "I want to kill myself, I can't go on.")
+    await receive_until(ws, "bot.done", timeout=30)  # the caring words, even while waiting
+    await database_sync_to_async(conversation.refresh_from_db)()
+    assert conversation.priority == Priority.URGENT
+    raised = await database_sync_to_async(
+        ConversationEvent.objects.filter(conversation=conversation, kind="priority_raised").count
+    )()
+    assert raised == 1
+
+
+async def test_contact_details_are_only_taken_while_waiting(conversation_factory, connect):
+    conversation, token = await database_sync_to_async(conversation_factory)()
+    ws, _ = await connect(conversation, token)
+    await ws.send_json_to({"type": "contact", "email": "jo@example.org"})
+    assert (await ws.receive_json_from(timeout=10))["code"] == "contact_not_needed"
+    await database_sync_to_async(conversation.refresh_from_db)()
+    assert conversation.contact == {}

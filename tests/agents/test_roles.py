@@ -112,7 +112,8 @@ async def test_agents_cannot_act_on_unknown_or_foreign_conversations(
         {"type": "send", "conversation": str(conversation.public_id),
          "client_id": "8c0a0a9e-4b8e-4d39-9d8a-2b7c4c0f0a11", "text": "hi"}
     )  # fmt: skip
-    assert (await receive_until(ws, "error"))[-1]["code"] == "not_yours"
+    # A conversation with the bot is not theirs to see, let alone write to.
+    assert (await receive_until(ws, "error"))[-1]["code"] == "not_found"
 
 
 async def test_agents_read_the_queue_and_their_own_conversations_only(
@@ -146,3 +147,28 @@ async def test_agents_read_the_queue_and_their_own_conversations_only(
     assert await opens(agent, handled) == "conversation"  # they handled it
     assert await opens(other, handled) == "not_found"
     assert await opens(admin, with_bot) == "conversation"
+
+
+async def test_drafts_and_translated_sends_follow_the_read_rule(
+    console, conversation_factory, connect
+):
+    import uuid
+
+    from supportbot.chat import services
+
+    agent = await database_sync_to_async(make_user)("agent8")
+    with_bot, _ = await database_sync_to_async(conversation_factory)(visitor="bot-only2")
+    await database_sync_to_async(services.record_customer_message)(
+        with_bot.pk, client_id=uuid.uuid4(), text="My card number is 4111 1111 1111 1111"
+    )
+    ws, _ = await console(agent)
+    await receive_until(ws, "queue")
+    for frame in (
+        {"type": "suggest", "conversation": str(with_bot.public_id)},
+        {"type": "send", "conversation": str(with_bot.public_id).upper(),
+         "client_id": str(uuid.uuid4()), "text": "hi", "translate": True},
+        {"type": "claim", "conversation": str(with_bot.public_id)},
+    ):  # fmt: skip
+        await ws.send_json_to(frame)
+        error = (await receive_until(ws, "error"))[-1]
+        assert error["code"] == "not_found", frame
