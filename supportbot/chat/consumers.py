@@ -101,9 +101,15 @@ def _store_and_prepare(
     return prepared
 
 
-def _handoff_now(conversation_id: int, reason: str) -> dict:
+def _handoff_now(conversation_id: int, reason: str | None = None) -> dict:
+    """The current ``handoff``; ``reason`` None means the reason of the last move."""
     conversation = Conversation.objects.select_related("assigned_agent").get(pk=conversation_id)
-    return handoff_frame(conversation, reason)
+    return handoff_frame(conversation, reason or last_transition_reason(conversation))
+
+
+def _state_for_consoles(public_id: str, state: str) -> dict:
+    """The ``state`` frame consoles get when the customer side moved the conversation."""
+    return {"type": "state", "conversation": public_id, "state": state, "assigned_to": None}
 
 
 def _state_frames(conversation_id: int) -> list[dict]:
@@ -194,12 +200,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.conversation.pk, reason=Reason.CUSTOMER_BUTTON, actor=Actor.CUSTOMER
         )
         frame = await database_sync_to_async(_handoff_now)(
-            self.conversation.pk, moved.reason or Reason.CUSTOMER_BUTTON
+            self.conversation.pk, Reason.CUSTOMER_BUTTON if moved.escalated else None
         )
         await self.send_json(frame)  # also when people already had it: the widget learns so
         if moved.escalated:
             await self.to_other_tabs(frame)
             await notify.queue_changed()
+            await notify.to_conversation_agents(
+                self.public_id, _state_for_consoles(self.public_id, moved.state)
+            )
 
     async def handle_resolve(self) -> None:
         if not await database_sync_to_async(resolve_by_customer)(self.conversation.pk):
@@ -211,6 +220,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(frame)
             await self.to_other_tabs(frame)
         await notify.queue_changed()
+        await notify.to_conversation_agents(
+            self.public_id, _state_for_consoles(self.public_id, Conversation.State.RESOLVED)
+        )
 
     async def handle_typing(self) -> None:
         loop = asyncio.get_running_loop()
