@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 
@@ -46,3 +47,24 @@ async def receive_type(ws: WebsocketCommunicator, frame_type: str, timeout: floa
         seen.append(frame)
         if frame["type"] == frame_type and all(frame.get(k) == v for k, v in match.items()):
             return seen
+
+
+async def escalated_chat(conversation_factory, connect, **conversation_kwargs):
+    """(conversation, token, customer socket) of a chat the customer handed to people with
+    the widget's button."""
+    from tests.chat.helpers import receive_until
+
+    conversation, token = await database_sync_to_async(conversation_factory)(**conversation_kwargs)
+    ws, _ = await connect(conversation, token)
+    await ws.send_json_to({"type": "escalate"})
+    await receive_until(ws, "handoff")
+    return conversation, token, ws
+
+
+async def open_and_claim(agent_ws: WebsocketCommunicator, public_id: str) -> dict:
+    """Open the conversation in the console and claim it; returns the transcript frame."""
+    await agent_ws.send_json_to({"type": "open", "conversation": public_id})
+    detail = (await receive_type(agent_ws, "conversation"))[-1]
+    await agent_ws.send_json_to({"type": "claim", "conversation": public_id})
+    await receive_type(agent_ws, "claimed")
+    return detail

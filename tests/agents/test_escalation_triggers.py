@@ -39,6 +39,25 @@ def reasons(conversation) -> list[str]:
     )
 
 
+async def relay_scripted_reply(job, text: str) -> None:
+    """Stream ``text`` as the engine would for ``job`` through the in-process dispatcher's
+    real relay (the model's words are scripted, everything after it is real)."""
+    from inference_worker.sequence import FinishReason, StreamEvent
+
+    events: asyncio.Queue[StreamEvent] = asyncio.Queue()
+    events.put_nowait(StreamEvent(job.request_id, text, num_tokens=len(text.split())))
+    events.put_nowait(
+        StreamEvent(
+            job.request_id, text, done=True, finish_reason=FinishReason.STOP,
+            num_tokens=len(text.split()), submitted_at=job.queued_at,
+            first_token_at=job.queued_at, finished_at=job.queued_at,
+        )
+    )  # fmt: skip
+    dispatcher = get_dispatcher()
+    engine = await asyncio.get_running_loop().run_in_executor(None, dispatcher.engine)
+    await dispatcher._relay_stream(job, events, engine)
+
+
 def bot_messages(conversation) -> int:
     return Message.objects.filter(conversation=conversation, role=Actor.BOT).count()
 
@@ -94,7 +113,6 @@ async def test_too_many_bot_turns_bring_in_a_person(conversation_factory, connec
 
 
 async def test_a_reply_that_hands_over_escalates_after_it_is_shown(conversation_factory, connect):
-    from inference_worker.sequence import FinishReason, StreamEvent
     from supportbot.chat import services
     from supportbot.chat.prompts import build_reply_job
 
@@ -111,17 +129,7 @@ async def test_a_reply_that_hands_over_escalates_after_it_is_shown(conversation_
 
     job = await database_sync_to_async(ask)()
     text = "I'm sorry, I don't have that information. I'll pass your question to a colleague."
-    events: asyncio.Queue[StreamEvent] = asyncio.Queue()
-    events.put_nowait(StreamEvent(job.request_id, text, num_tokens=12))
-    events.put_nowait(
-        StreamEvent(
-            job.request_id, text, done=True, finish_reason=FinishReason.STOP, num_tokens=12,
-            submitted_at=job.queued_at, first_token_at=job.queued_at, finished_at=job.queued_at,
-        )
-    )  # fmt: skip
-    dispatcher = get_dispatcher()
-    engine = await asyncio.get_running_loop().run_in_executor(None, dispatcher.engine)
-    await dispatcher._relay_stream(job, events, engine)
+    await relay_scripted_reply(job, text)
 
     frames = await receive_until(ws, "handoff", timeout=30)
     types = [f["type"] for f in frames]
@@ -135,7 +143,6 @@ async def test_a_reply_finished_after_people_took_over_is_taken_back_not_stored(
 ):
     import uuid
 
-    from inference_worker.sequence import FinishReason, StreamEvent
     from supportbot.chat import services
     from supportbot.chat.escalation import Reason, escalate
     from supportbot.chat.prompts import build_reply_job
@@ -153,17 +160,7 @@ async def test_a_reply_finished_after_people_took_over_is_taken_back_not_stored(
 
     job = await database_sync_to_async(ask_then_escalate)()
     text = "Your parcel ships tomorrow."
-    events: asyncio.Queue[StreamEvent] = asyncio.Queue()
-    events.put_nowait(StreamEvent(job.request_id, text, num_tokens=5))
-    events.put_nowait(
-        StreamEvent(
-            job.request_id, text, done=True, finish_reason=FinishReason.STOP, num_tokens=5,
-            submitted_at=job.queued_at, first_token_at=job.queued_at, finished_at=job.queued_at,
-        )
-    )  # fmt: skip
-    dispatcher = get_dispatcher()
-    engine = await asyncio.get_running_loop().run_in_executor(None, dispatcher.engine)
-    await dispatcher._relay_stream(job, events, engine)
+    await relay_scripted_reply(job, text)
 
     frames = await receive_until(ws, "bot.retract", timeout=30)
     assert not [f for f in frames if f["type"] == "bot.done"]

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 
 from supportbot.agents.models import CannedResponse, InternalNote
 from supportbot.chat.models import Conversation, ConversationEvent, CsatResponse, Message
-from tests.agents.conftest import receive_type
+from tests.agents.conftest import escalated_chat, open_and_claim, receive_type
 from tests.chat.helpers import receive_reply, receive_until, send_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -161,13 +161,9 @@ async def test_a_handed_back_conversation_gets_bot_replies_again(
 ):
     bo = await database_sync_to_async(agent_factory)("bo")
     agent_ws, _ = await console(bo)
-    conversation, token = await database_sync_to_async(conversation_factory)()
+    conversation, _token, ws = await escalated_chat(conversation_factory, connect)
     public_id = str(conversation.public_id)
-    ws, _ = await connect(conversation, token)
-    await ws.send_json_to({"type": "escalate"})
-    await receive_until(ws, "handoff")
-    await agent_ws.send_json_to({"type": "claim", "conversation": public_id})
-    await receive_type(agent_ws, "claimed")
+    await open_and_claim(agent_ws, public_id)
     await agent_ws.send_json_to({"type": "handback", "conversation": public_id})
     frames = await receive_until(ws, "handoff")
     frames = frames if frames[-1]["state"] == "bot" else await receive_until(ws, "handoff")
@@ -182,16 +178,10 @@ async def test_resume_tells_a_returning_widget_who_has_the_chat_and_asks_for_csa
 ):
     cy = await database_sync_to_async(agent_factory)("cy", first_name="Cy")
     agent_ws, _ = await console(cy)
-    conversation, token = await database_sync_to_async(conversation_factory)()
+    conversation, token, ws = await escalated_chat(conversation_factory, connect)
     public_id = str(conversation.public_id)
-    ws, _ = await connect(conversation, token)
-    await ws.send_json_to({"type": "escalate"})
-    await receive_until(ws, "handoff")
     await ws.disconnect()
-    await agent_ws.send_json_to({"type": "open", "conversation": public_id})
-    await receive_type(agent_ws, "conversation")
-    await agent_ws.send_json_to({"type": "claim", "conversation": public_id})
-    await receive_type(agent_ws, "claimed")
+    await open_and_claim(agent_ws, public_id)
     await agent_ws.send_json_to({"type": "resolve", "conversation": public_id})
     await receive_type(agent_ws, "state", state="resolved")
 
@@ -207,15 +197,9 @@ async def test_messages_relay_both_ways_in_order(
 ):
     dee = await database_sync_to_async(agent_factory)("dee", first_name="Dee")
     agent_ws, _ = await console(dee)
-    conversation, token = await database_sync_to_async(conversation_factory)()
+    conversation, _token, ws = await escalated_chat(conversation_factory, connect)
     public_id = str(conversation.public_id)
-    ws, _ = await connect(conversation, token)
-    await ws.send_json_to({"type": "escalate"})
-    await receive_until(ws, "handoff")
-    await agent_ws.send_json_to({"type": "open", "conversation": public_id})
-    await receive_type(agent_ws, "conversation")
-    await agent_ws.send_json_to({"type": "claim", "conversation": public_id})
-    await receive_type(agent_ws, "claimed")
+    await open_and_claim(agent_ws, public_id)
     await receive_until(ws, "handoff")
 
     for i in range(5):

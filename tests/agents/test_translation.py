@@ -12,7 +12,7 @@ from inference_worker.translating import translation_prompt
 from supportbot.agents.models import MessageTranslation
 from supportbot.agents.translation import language_of
 from supportbot.chat.models import Actor, Message
-from tests.agents.conftest import receive_type
+from tests.agents.conftest import escalated_chat, receive_type
 from tests.chat.helpers import receive_until, send_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,11 +39,8 @@ async def test_customer_messages_are_translated_for_the_agent_and_replies_for_th
     hello = await agent_ws.receive_json_from(timeout=10)
     assert hello["language"] == "en" and hello["translation"] is True
 
-    conversation, token = await database_sync_to_async(conversation_factory)(locale="de")
+    conversation, _token, ws = await escalated_chat(conversation_factory, connect, locale="de")
     public_id = str(conversation.public_id)
-    ws, _ = await connect(conversation, token)
-    await ws.send_json_to({"type": "escalate"})
-    await receive_until(ws, "handoff")
     await send_message(ws, "Mein Paket ist seit zwei Wochen unterwegs.")
     await receive_until(ws, "ack")
 
@@ -87,11 +84,8 @@ async def test_the_bot_drafts_a_reply_only_the_agent_sees(
 ):
     agent = await database_sync_to_async(agent_factory)("drafter")
     agent_ws, _ = await console(agent)
-    conversation, token = await database_sync_to_async(conversation_factory)()
+    conversation, _token, ws = await escalated_chat(conversation_factory, connect)
     public_id = str(conversation.public_id)
-    ws, _ = await connect(conversation, token)
-    await ws.send_json_to({"type": "escalate"})
-    await receive_until(ws, "handoff")
     await send_message(ws, "How long does shipping take?")
     await receive_until(ws, "ack")
     await agent_ws.send_json_to({"type": "suggest", "conversation": public_id})
