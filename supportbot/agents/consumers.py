@@ -79,6 +79,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.opened: set[str] = set()
         self.tasks: set[asyncio.Task] = set()
+        self.send_locks: dict[str, asyncio.Lock] = {}
         self.engine = EngineClient(self.channel_name)
         headers = dict(self.scope.get("headers", []))
         self.language = translation.language_of(
@@ -199,11 +200,19 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if kind != "typing" and not self.rate.allow():
             await self.send_json(frames.error("rate_limited", "Too many actions; slow down."))
             return
-        if kind == "suggest" or (kind == "send" and frame.get("translate")):
-            # These wait for the engine, whose answer may arrive on this consumer's own
-            # channel (a Celery worker's): waiting here would block its delivery.
+        if kind == "send":
+            # Sends may wait for a translation, whose answer may arrive on this consumer's own
+            # channel (a Celery worker's): waiting here would block its delivery. In the
+            # background, one lock per conversation keeps them in the order they came.
+            lock = self.send_locks.setdefault(public_id, asyncio.Lock())
+            self.in_background(self.run_in_order(lock, handler, public_id, frame))
+        elif kind == "suggest":
             self.in_background(self.run_action(handler, public_id, frame))
         else:
+            await self.run_action(handler, public_id, frame)
+
+    async def run_in_order(self, lock: asyncio.Lock, handler, public_id: str, frame: dict):
+        async with lock:  # asyncio locks wake waiters first come, first served
             await self.run_action(handler, public_id, frame)
 
     async def run_action(self, handler, public_id: str, frame: dict) -> None:

@@ -97,3 +97,27 @@ async def test_the_bot_drafts_a_reply_only_the_agent_sees(
         Message.objects.filter(conversation=conversation, role=Actor.BOT).count
     )()
     assert count == 0
+
+
+async def test_a_translated_reply_and_a_plain_one_after_it_arrive_in_order(
+    conversation_factory, connect, agent_factory, console
+):
+    from tests.agents.conftest import open_and_claim
+
+    agent = await database_sync_to_async(agent_factory)("orderly")
+    agent_ws, _ = await console(agent, accept_language="en")
+    conversation, _token, ws = await escalated_chat(conversation_factory, connect, locale="de")
+    public_id = str(conversation.public_id)
+    await open_and_claim(agent_ws, public_id)
+    for text, translate in (("First, translated.", True), ("Second, as written.", False)):
+        await agent_ws.send_json_to(
+            {"type": "send", "conversation": public_id, "client_id": str(uuid.uuid4()),
+             "text": text, "translate": translate}
+        )  # fmt: skip
+    got = []
+    while len(got) < 2:
+        frame = await ws.receive_json_from(timeout=120)
+        if frame["type"] == "message":
+            got.append(frame)
+    assert [f.get("machine_translated", False) for f in got] == [True, False]
+    assert got[1]["text"] == "Second, as written." and got[0]["seq"] < got[1]["seq"]
