@@ -5,10 +5,10 @@ app crashed", "I'd like to cancel my subscription") and must not hand a chat to 
 anger or despair that the bot should not handle alone does ("this is the third time I'm asking
 and nobody helps!", "you're useless", "I'm cancelling and telling everyone to avoid you").
 
-The method is the one ``supportbot.chat.human_request`` uses, with its own hand-written
-examples (``data/negative_sentiment_examples.jsonl``): strongly negative messages, and as
-negatives plain complaints, calm reports of serious trouble (fraud, theft, bereavement), mild
-annoyance and neutral questions. A message counts when the mean cosine of its ``TOP_K``
+The method is ``supportbot.chat.example_bank``'s, as for requests for a person, with its own
+hand-written examples (``data/negative_sentiment_examples.jsonl``): strongly negative messages,
+and as negatives plain complaints, calm reports of serious trouble (fraud, theft, bereavement),
+mild annoyance and neutral questions. A message counts when the mean cosine of its ``TOP_K``
 nearest strongly negative examples reaches ``THRESHOLD`` and beats that of its nearest other
 examples by ``MARGIN``. Unlike requests for a person, messages are scored whole: a sentence
 read without its neighbours can sound angrier than it is ("It's been a week." after "Where is
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from supportbot.chat.human_request import TOP_K, bank_scores, load_bank
+from supportbot.chat.example_bank import TOP_K, bank_scores, load_bank
 
 EXAMPLES_PATH = Path(__file__).parent / "data" / "negative_sentiment_examples.jsonl"
 

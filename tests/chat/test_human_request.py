@@ -152,7 +152,7 @@ def test_fallback_phrases_want_the_asking_form() -> None:
 
 
 def test_examples_cover_the_use_languages_on_both_sides() -> None:
-    examples = load_examples()
+    examples = load_examples(EXAMPLES_PATH)
     counts = Counter((e.language, e.match) for e in examples)
     for lang in USE_LANGUAGES:
         assert counts[(lang, True)] >= 5, lang
