@@ -23,6 +23,7 @@ from supportbot.chat.dispatch import send_to_conversation
 from supportbot.chat.escalation import display_name, handoff_frame
 from supportbot.chat.models import Conversation
 from supportbot.chat.ratelimit import SlidingWindow
+from supportbot.chat.validation import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -354,7 +355,7 @@ def _text(frame: dict, limit: int) -> str:
     text = frame.get("text")
     if not isinstance(text, str):
         raise AgentActionError("missing_field", "'text' is required.")
-    text = "".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 32).strip()
+    text = clean_text(text)
     if not text:
         raise AgentActionError("invalid_field", "The text is empty.")
     if len(text) > limit:

@@ -65,6 +65,12 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,30}$")
 
 
+def clean_text(text: str) -> str:
+    """``text`` without NUL and the other C0 controls (tab and newline stay), trimmed: they
+    have no place in chat text."""
+    return "".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 32).strip()
+
+
 def parse_frame(raw: str, *, max_chars: int, max_bytes: int) -> Command:
     if len(raw.encode("utf-8", errors="replace")) > max_bytes:
         raise FrameError("frame_too_large", f"Frames are limited to {max_bytes} bytes.")
@@ -115,8 +121,7 @@ def _parse_message(frame: dict, max_chars: int) -> SendMessage:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: JSON allows them, databases do not
         raise FrameError("invalid_field", "'text' is not valid Unicode.", client_id) from None
-    # NUL and other C0 controls except tab/newline have no place in chat text.
-    text = "".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 32).strip()
+    text = clean_text(text)
     if not text:
         raise FrameError("empty_text", "The message is empty.", client_id)
     if len(text) > max_chars:
@@ -140,7 +145,7 @@ def _clean(value: object, field: str, limit: int) -> str:
         return ""
     if not isinstance(value, str):
         raise FrameError("invalid_field", f"'{field}' must be a string.")
-    value = "".join(ch for ch in value if ch in "\t\n" or ord(ch) >= 32).strip()
+    value = clean_text(value)
     if len(value) > limit:
         raise FrameError("invalid_field", f"'{field}' is limited to {limit} characters.")
     return value

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import OrderedDict
 from itertools import chain
 from typing import Literal
 
@@ -175,6 +176,31 @@ def get_embedder(backend: Backend = "torch") -> Embedder:
         return _embedder(backend)
 
 
+# One customer message is read by several checks (the safety classifier, the escalation
+# detectors), each embedding it; recent vectors are kept so it is embedded once.
+_RECENT_MAX = 1024
+_recent: OrderedDict[tuple[Backend, str], np.ndarray] = OrderedDict()
+_RECENT_LOCK = threading.Lock()
+
+
 def embed(texts: list[str], backend: Backend = "torch") -> np.ndarray:
     """Embed a batch of texts with the process-wide model; shape (len(texts), 512)."""
-    return get_embedder(backend).embed(texts)
+    out = np.empty((len(texts), EMBED_DIM), dtype=np.float32)
+    missing: list[int] = []
+    with _RECENT_LOCK:
+        for i, text in enumerate(texts):
+            vector = _recent.get((backend, text))
+            if vector is None:
+                missing.append(i)
+            else:
+                _recent.move_to_end((backend, text))
+                out[i] = vector
+    if missing:
+        fresh = get_embedder(backend).embed([texts[i] for i in missing])
+        with _RECENT_LOCK:
+            for i, vector in zip(missing, fresh, strict=True):
+                out[i] = vector
+                _recent[(backend, texts[i])] = vector.copy()  # not a view of the batch
+            while len(_recent) > _RECENT_MAX:
+                _recent.popitem(last=False)
+    return out

@@ -109,3 +109,12 @@ def test_torch_forward_matches_the_wheel_numpy_one() -> None:
 def test_lexicon_flags_languages_outside_use() -> None:
     assert Category.SELF_HARM in classify(["আমি আত্মহত্যা করতে চাই।"])[0]
     assert Category.VIOLENCE in classify(["Làm thế nào để chế tạo bom tại nhà?"])[0]
+
+
+def test_recently_embedded_texts_come_back_in_their_places() -> None:
+    from supportbot.safety.embeddings import embed, get_embedder
+
+    first = ["Where is my parcel?", "Wo ist mein Paket?"]
+    embed(first)
+    mixed = ["Wo ist mein Paket?", "¿Dónde está mi paquete?", "Where is my parcel?"]
+    np.testing.assert_allclose(embed(mixed), get_embedder().embed(mixed), atol=1e-6)
