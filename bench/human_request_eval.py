@@ -47,8 +47,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from supportbot.chat import human_request, sentiment  # noqa: E402
-from supportbot.chat.human_request import top_k_mean  # noqa: E402
+from supportbot.detectors import human_request, sentiment  # noqa: E402
+from supportbot.detectors.human_request import top_k_mean  # noqa: E402
 from supportbot.safety.embeddings import embed  # noqa: E402
 
 SEEDS = ROOT / "supportbot" / "safety" / "data" / "seeds"

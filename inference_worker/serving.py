@@ -1,10 +1,15 @@
-"""Serving reply jobs in a worker process: one engine, one publishing loop, many job threads.
+"""The reply lifecycle, once for every deployment: one engine, one publishing loop, many jobs.
 
 A Celery task thread calls ``WorkerRuntime.serve(job)`` and blocks until the reply is
-stored, so the worker's concurrency is the engine's batch width. Deltas travel from the
-engine thread to one asyncio loop owned by the runtime, which coalesces and publishes
-them; everything that touches the web app's database or channel layer goes through a
-``ReplySink``, the one narrow door to Django (``supportbot.chat.worker_adapter``).
+stored, so a worker's concurrency is the engine's batch width. The embedded default runs the
+same runtime in the web process (``supportbot.serving.inprocess``): it calls ``start`` to
+learn at once whether the engine took the job, then ``finish`` on a thread. Only the
+transport of jobs and frames differs.
+
+Deltas travel from the engine thread to one asyncio loop, which coalesces them, passes them
+through the output guard and publishes them. Everything that touches the web app's database
+or channel layer goes through a ``ReplySink``, the one narrow door to Django
+(``supportbot.serving.worker_adapter``): it stores the reply once and announces it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import enum
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from inference_worker.engine import Engine, QueueFull
@@ -30,6 +36,7 @@ from inference_worker.streaming import RelayResult, relay_events
 logger = logging.getLogger(__name__)
 
 Frame = dict[str, Any]
+RunOnLoop = Callable[[Coroutine[Any, Any, Any]], Any]
 PUBLISH_ERROR_LOG_EVERY_S = 10.0
 
 
@@ -40,49 +47,59 @@ class EngineBusy(Exception):
 class ServeResult(enum.StrEnum):
     REPLIED = "replied"  # generated and stored now
     FAILED = "failed"  # no reply stored; the customer was told, the question stays open
-    ALREADY_ANSWERED = "already_answered"  # a redelivery of a job whose reply is stored
-    JOINED = "joined"  # a redelivery of a job this worker was still generating
+    ABORTED = "aborted"  # stopped on request (the customer left); the question stays open
+    ALREADY_ANSWERED = "already_answered"  # its reply is stored already (announced again)
+    JOINED = "joined"  # a copy of a job this runtime was still generating
     BLOCKED = "blocked"  # the output guard stopped it; a safe reply was stored instead
 
 
 class ReplySink(Protocol):
-    """What a worker needs from the web app, and nothing more."""
+    """What the runtime needs from the web app, and nothing more."""
 
-    def stored_reply_frame(self, job: ReplyJob) -> Frame | None:
-        """The final frame of the job's reply if one is already stored, else None."""
+    def attach(self, run_on_loop: RunOnLoop) -> None:
+        """The runtime's publishing loop: frames the sink announces go through it, so a
+        reply's final frame never overtakes its deltas."""
+
+    def announce_stored_reply(self, job: ReplyJob) -> bool:
+        """If the job's reply is stored already, announce it again and return True."""
 
     def job_started(self, job: ReplyJob) -> None:
         """Record that this process is generating ``job`` (so its death can be noticed)."""
 
-    def store_reply(self, job: ReplyJob, event: StreamEvent, *, worker: str) -> Frame:
-        """Store the finished generation once (keyed by the message it answers), end the
-        job's records; return the frame that tells the customer (the reply, or a failure)."""
-
     def job_abandoned(self, job: ReplyJob, *, will_retry: bool) -> None:
         """The job ends without a stored reply; ``will_retry``: it is queued again."""
-
-    def failed_frame(self, job: ReplyJob) -> Frame: ...
 
     def output_checker(self, job: ReplyJob) -> Checker | None:
         """The output guard's check for this job's reply, or None to stream unchecked."""
 
+    def store_reply(self, job: ReplyJob, event: StreamEvent, *, worker: str) -> bool:
+        """Store the finished generation once (keyed by the message it answers), end the
+        job's records and announce the outcome to the customer; True if a reply is stored."""
+
     def store_blocked_reply(
         self, job: ReplyJob, event: StreamEvent, decision: GuardDecision, *, worker: str
-    ) -> Frame:
-        """The guard stopped the reply: store a safe one instead, log and escalate; return
-        the frame that tells the customer."""
-
-    def retract_frame(self, job: ReplyJob) -> Frame: ...
-
-    def handoff_frame(self, job: ReplyJob) -> Frame | None:
-        """The frame announcing the conversation waits for a person, if it now does."""
+    ) -> None:
+        """The guard stopped the reply: retract it, store a safe one instead, log and
+        escalate, and announce it."""
 
     def delta_frame(self, job: ReplyJob, text: str) -> Frame: ...
 
     def restart_frame(self, job: ReplyJob) -> Frame: ...
 
+    def failed_frame(self, job: ReplyJob) -> Frame: ...
+
     async def publish(self, conversation: str, frame: Frame) -> None:
-        """Send a frame to every socket of the conversation (best effort)."""
+        """Send a frame that reports nothing stored (a delta, a restart) to the
+        conversation's sockets (best effort)."""
+
+
+@dataclass(slots=True)
+class Generation:
+    """A job the engine has taken: its relay runs on the runtime's loop."""
+
+    job: ReplyJob
+    relay: concurrent.futures.Future[RelayResult]
+    done: concurrent.futures.Future[ServeResult]
 
 
 class WorkerRuntime:
@@ -95,22 +112,28 @@ class WorkerRuntime:
         variant: str,
         coalesce_s: float = 0.03,
         job_timeout_s: float = 600.0,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
+        """``loop``: publish on this running loop (the web server's, in the embedded
+        default); without one the runtime starts a loop thread of its own."""
         self.engine = engine
         self.sink = sink
         self.worker = worker
         self.coalesce_s = coalesce_s
         self.job_timeout_s = job_timeout_s
         self.metrics = EngineMetrics(variant=variant, worker=worker, stats=engine.stats)
-        self._inflight: dict[str, concurrent.futures.Future[None]] = {}
+        self._inflight: dict[str, Generation] = {}
         self._inflight_lock = threading.Lock()
         self._close_callbacks: list[Callable[[], None]] = []
         self._last_publish_error = float("-inf")
-        self._loop = asyncio.new_event_loop()
-        self._loop_thread = threading.Thread(
-            target=self._loop.run_forever, name="supportbot-publisher", daemon=True
-        )
-        self._loop_thread.start()
+        self._own_loop = loop is None
+        self._loop = loop or asyncio.new_event_loop()
+        if self._own_loop:
+            self._loop_thread = threading.Thread(
+                target=self._loop.run_forever, name="supportbot-publisher", daemon=True
+            )
+            self._loop_thread.start()
+        sink.attach(self.run_on_loop)
 
     def on_close(self, callback: Callable[[], None]) -> None:
         self._close_callbacks.append(callback)
@@ -119,8 +142,27 @@ class WorkerRuntime:
         for callback in self._close_callbacks:
             callback()
         self.engine.stop()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._loop_thread.join(timeout=5)
+        if self._own_loop:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop_thread.join(timeout=5)
+
+    def run_on_loop(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        """Run ``coroutine`` on the publishing loop and wait for it (from another thread)."""
+        if self._loop.is_closed():
+            coroutine.close()  # the server is gone; nobody is left to tell
+            raise RuntimeError("the publishing loop is closed")
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
+
+    def is_generating(self, request_id: str) -> bool:
+        with self._inflight_lock:
+            return request_id in self._inflight
+
+    def abort(self, request_id: str) -> None:
+        self.engine.abort(request_id)
+
+    def inflight_ids(self) -> list[str]:
+        with self._inflight_lock:
+            return list(self._inflight)
 
     # -- serving -----------------------------------------------------------------------
 
@@ -129,98 +171,68 @@ class WorkerRuntime:
 
         Raises ``EngineBusy`` when the engine cannot take the job now.
         """
-        # Only a redelivered job can have been answered already (the web queues each reply
-        # once); the store is idempotent either way, so this only saves a generation.
-        frame = self.sink.stored_reply_frame(job) if redelivered else None
-        if frame is not None:
-            # Stored before a crash but maybe never announced: announce it (again).
-            self._publish(job.conversation, frame)
-            return ServeResult.ALREADY_ANSWERED
-        with self._inflight_lock:
-            running = self._inflight.get(job.request_id)
-            if running is None:
-                mine: concurrent.futures.Future[None] = concurrent.futures.Future()
-                self._inflight[job.request_id] = mine
-        if running is not None:
+        started = self.start(job, redelivered=redelivered)
+        if started is ServeResult.JOINED:
             # The broker gave us our own unfinished job again (visibility timeout passed):
             # acknowledge this copy once the running one is done.
-            with contextlib.suppress(concurrent.futures.TimeoutError):
-                running.result(timeout=self.job_timeout_s)
+            self.wait_for(job.request_id)
+            return ServeResult.JOINED
+        if isinstance(started, ServeResult):
+            return started
+        return self.finish(started)
+
+    def start(self, job: ReplyJob, *, redelivered: bool = False) -> Generation | ServeResult:
+        """Check, render and submit ``job`` and return at once: its ``Generation``, or
+        ``JOINED`` (this runtime is generating it already) or ``ALREADY_ANSWERED``.
+
+        Raises ``EngineBusy`` when the engine cannot take the job now.
+        """
+        if self.is_generating(job.request_id):
             return ServeResult.JOINED
         try:
-            return self._serve(job, redelivered)
-        finally:
-            with self._inflight_lock:
-                del self._inflight[job.request_id]
-            mine.set_result(None)
-
-    def _serve(self, job: ReplyJob, redelivered: bool) -> ServeResult:
-        try:
-            self.sink.job_started(job)
-            if redelivered:
-                self.metrics.redelivered.inc()
-                logger.info("job %s redelivered; generating it again", job.request_id)
-                self._publish(job.conversation, self.sink.restart_frame(job))
-            try:
-                result = self._generate(job)
-            except EngineBusy:
-                self.sink.job_abandoned(job, will_retry=True)
-                raise
-            except Exception:
-                # Tell the customer and leave the question unanswered (their next resume
-                # asks again) rather than acknowledge a job that produced nothing.
-                logger.exception("generating %s failed", job.request_id)
-                failed = StreamEvent(
-                    job.request_id, "", done=True, finish_reason=FinishReason.ERROR
-                )
-                result = RelayResult(failed)
-            if result.blocked is not None:
-                logger.warning("output guard stopped %s: %s", job.request_id, result.blocked.reason)
-                # Stored first: the retract is only worth sending with a reply to follow it.
-                frame = self.sink.store_blocked_reply(
-                    job, result.event, result.blocked, worker=self.worker
-                )
-                self._publish(job.conversation, self.sink.retract_frame(job))
-                self._publish(job.conversation, frame)
-                handoff = self.sink.handoff_frame(job)
-                if handoff is not None:
-                    self._publish(job.conversation, handoff)
-                return ServeResult.BLOCKED
-            frame = self.sink.store_reply(job, result.event, worker=self.worker)
-            self._publish(job.conversation, frame)
-            if frame.get("seq") is None:
-                return ServeResult.FAILED
-            # The reply itself may have handed the conversation to people ("I'll pass this
-            # to a colleague"); the customer hears of it right after the reply.
-            handoff = self.sink.handoff_frame(job)
-            if handoff is not None:
-                self._publish(job.conversation, handoff)
-            return ServeResult.REPLIED
-        except EngineBusy:
-            raise
+            if self.sink.announce_stored_reply(job):
+                return ServeResult.ALREADY_ANSWERED
         except Exception:
-            # Database or Redis trouble around the generation: the customer hears of it and
-            # the question stays open for their next resume.
-            logger.exception("serving %s failed", job.request_id)
-            try:
-                self.sink.job_abandoned(job, will_retry=False)
-                self._publish(job.conversation, self.sink.failed_frame(job))
-            except Exception:
-                logger.exception("could not report the failure of %s", job.request_id)
-            return ServeResult.FAILED
+            logger.exception("checking for a stored reply to %s failed", job.request_id)
+        return self._submit(job, redelivered)
 
-    def _generate(self, job: ReplyJob) -> RelayResult:
-        prompt = render_prompt(self.engine.tokenizer, job.prompt, instruct=self.engine.is_instruct)
-        request = job.generation_request(prompt)
+    def wait_for(self, request_id: str) -> None:
+        """Block until this runtime's generation of ``request_id`` (if any) is stored."""
+        with self._inflight_lock:
+            running = self._inflight.get(request_id)
+        if running is not None:
+            with contextlib.suppress(concurrent.futures.TimeoutError):
+                running.done.result(timeout=self.job_timeout_s)
+
+    def _submit(self, job: ReplyJob, redelivered: bool) -> Generation | ServeResult:
         events: asyncio.Queue[StreamEvent] = asyncio.Queue()
-
-        def to_loop(event: StreamEvent) -> None:  # engine thread
-            self._loop.call_soon_threadsafe(events.put_nowait, event)
-
+        done: concurrent.futures.Future[ServeResult] = concurrent.futures.Future()
+        with self._inflight_lock:
+            if job.request_id in self._inflight:
+                return ServeResult.JOINED
+            placeholder = Generation(job, concurrent.futures.Future(), done)
+            self._inflight[job.request_id] = placeholder
         try:
+            prompt = render_prompt(
+                self.engine.tokenizer, job.prompt, instruct=self.engine.is_instruct
+            )
+            request = job.generation_request(prompt)
+
+            def to_loop(event: StreamEvent) -> None:  # engine thread
+                self._loop.call_soon_threadsafe(events.put_nowait, event)
+
             self.engine.submit(request, self.metrics.observe(to_loop))
         except QueueFull as exc:
+            self._forget(placeholder, None)
             raise EngineBusy(str(exc)) from exc
+        except Exception:
+            logger.exception("preparing %s failed", job.request_id)
+            self._forget(placeholder, None)
+            raise
+        if redelivered:
+            self.metrics.redelivered.inc()
+            logger.info("job %s redelivered; generating it again", job.request_id)
+            self._publish(job.conversation, self.sink.restart_frame(job))
 
         async def send(text: str) -> None:
             await self._publish_quietly(job.conversation, self.sink.delta_frame(job, text))
@@ -237,12 +249,71 @@ class WorkerRuntime:
             ),
             self._loop,
         )
+        placeholder.relay = relay
+        return placeholder
+
+    def finish(self, generation: Generation) -> ServeResult:
+        """Wait for the generation, store its reply once and announce it (blocking)."""
+        result = ServeResult.FAILED
         try:
-            return relay.result(timeout=self.job_timeout_s)
+            result = self._finish(generation)
+        finally:
+            self._forget(generation, result)
+        return result
+
+    def _forget(self, generation: Generation, result: ServeResult | None) -> None:
+        with self._inflight_lock:
+            if self._inflight.get(generation.job.request_id) is generation:
+                del self._inflight[generation.job.request_id]
+        if not generation.done.done():
+            generation.done.set_result(result or ServeResult.FAILED)
+
+    def _finish(self, generation: Generation) -> ServeResult:
+        job = generation.job
+        try:
+            self.sink.job_started(job)
+            try:
+                outcome = self._wait(generation)
+            except Exception:
+                # Tell the customer and leave the question unanswered (their next resume
+                # asks again) rather than acknowledge a job that produced nothing.
+                logger.exception("generating %s failed", job.request_id)
+                failed = StreamEvent(
+                    job.request_id, "", done=True, finish_reason=FinishReason.ERROR
+                )
+                outcome = RelayResult(failed)
+            if outcome.blocked is not None:
+                logger.warning(
+                    "output guard stopped %s: %s", job.request_id, outcome.blocked.reason
+                )
+                self.sink.store_blocked_reply(
+                    job, outcome.event, outcome.blocked, worker=self.worker
+                )
+                return ServeResult.BLOCKED
+            if self.sink.store_reply(job, outcome.event, worker=self.worker):
+                return ServeResult.REPLIED
+            if outcome.event.finish_reason == FinishReason.ABORT:
+                return ServeResult.ABORTED
+            return ServeResult.FAILED
+        except Exception:
+            # Database or Redis trouble around the generation: the customer hears of it and
+            # the question stays open for their next resume.
+            logger.exception("serving %s failed", job.request_id)
+            try:
+                self.sink.job_abandoned(job, will_retry=False)
+                self._publish(job.conversation, self.sink.failed_frame(job))
+            except Exception:
+                logger.exception("could not report the failure of %s", job.request_id)
+            return ServeResult.FAILED
+
+    def _wait(self, generation: Generation) -> RelayResult:
+        try:
+            return generation.relay.result(timeout=self.job_timeout_s)
         except concurrent.futures.TimeoutError:
+            job = generation.job
             logger.error("%s still generating after %.0f s", job.request_id, self.job_timeout_s)
-            self.engine.abort(request.request_id)
-            relay.cancel()
+            self.engine.abort(job.request_id)
+            generation.relay.cancel()
             raise
 
     # -- publishing --------------------------------------------------------------------
@@ -259,7 +330,4 @@ class WorkerRuntime:
                 logger.warning("publishing frames fails (%s: %s)", type(exc).__name__, exc)
 
     def _publish(self, conversation: str, frame: Frame) -> None:
-        future = asyncio.run_coroutine_threadsafe(
-            self._publish_quietly(conversation, frame), self._loop
-        )
-        future.result(timeout=30)
+        self.run_on_loop(self._publish_quietly(conversation, frame))

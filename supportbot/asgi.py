@@ -23,7 +23,7 @@ application = ProtocolTypeRouter(
     }
 )
 
-from supportbot.chat.dispatch import get_dispatcher  # noqa: E402
+from supportbot.chat.dispatching import get_dispatcher  # noqa: E402
 
 # Built (and its modules imported: torch, for the in-process engine) before the first
 # socket, whose connect would otherwise stall the event loop for seconds.
@@ -39,9 +39,9 @@ if os.environ.get("SUPPORTBOT_PRELOAD") == "1":
     threading.Thread(target=_dispatcher.preload, name="model-preload", daemon=True).start()
 
     def _warm_filters() -> None:
-        from supportbot.chat.bot_handover import bot_cannot_help
-        from supportbot.chat.human_request import asks_for_human
-        from supportbot.chat.sentiment import strongly_negative
+        from supportbot.detectors.bot_handover import bot_cannot_help
+        from supportbot.detectors.human_request import asks_for_human
+        from supportbot.detectors.sentiment import strongly_negative
 
         warm_up()
         # Their example banks are embedded on first use; do it before the first customer.

@@ -5,44 +5,28 @@ A production worker serves one model variant:
     celery -A supportbot worker -Q variant.default -P threads -c 32 -n gpu0@%h
 
 ``-P threads -c N`` makes N task threads share one engine (one model, one decode loop) in
-the worker process, so the concurrency is the batch width. See docs/workers.md.
+the worker process, so the concurrency is the batch width. See docs/workers.md. This module
+imports no app at import time; the worker's start-up lives in ``supportbot.serving``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from typing import Any
 
 from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportbot.settings")
-
-REPLY_TASK = "supportbot.generate_reply"
-# Drafts and translations for agents, written by the same workers (supportbot.agents.tasks).
-AGENT_TEXT_TASK = "supportbot.agent_text"
-QUEUE_PREFIX = "variant."
 
 app = Celery("supportbot")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def variant_queue(variant: str) -> str:
-    """The queue whose workers serve ``variant``."""
-    return f"{QUEUE_PREFIX}{variant}"
-
-
-def route_by_variant(name: str, args: Any, kwargs: Any, options: Any, task=None, **kw) -> Any:
-    if name == REPLY_TASK and args:
-        return {"queue": variant_queue(args[0]["variant"])}
-    return None
-
-
 @signals.worker_init.connect
 def _start_engine(sender, **kwargs) -> None:
     """Load the variant's model before the worker takes its first job."""
-    from supportbot.chat import worker_process
+    from supportbot.serving import worker_process
 
     try:
         worker_process.configure_worker(
@@ -60,6 +44,6 @@ def _start_engine(sender, **kwargs) -> None:
 
 @signals.worker_shutdown.connect
 def _stop_engine(**kwargs) -> None:
-    from supportbot.chat import worker_process
+    from supportbot.serving import worker_process
 
     worker_process.shutdown_worker()

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "supportbot.knowledge",
     "supportbot.chat",
     "supportbot.safety",
+    "supportbot.serving",
     "supportbot.agents",
 ]
 
@@ -205,6 +206,10 @@ if not 0 < SUPPORTBOT["GENERATION_TIMEOUT_S"] < SUPPORTBOT["REDELIVERY_TIMEOUT_S
     )
 if SUPPORTBOT["ENGINE"] not in ("inprocess", "celery"):
     raise ImproperlyConfigured("SUPPORTBOT_ENGINE must be 'inprocess' or 'celery'")
+SUPPORTBOT["DISPATCHER"] = {
+    "inprocess": "supportbot.serving.inprocess.InProcessDispatcher",
+    "celery": "supportbot.serving.celery_dispatch.CeleryDispatcher",
+}[SUPPORTBOT["ENGINE"]]
 if SUPPORTBOT["ENGINE"] == "celery" and not REDIS_URL:
     raise ImproperlyConfigured(
         "SUPPORTBOT_ENGINE=celery needs REDIS_URL: workers publish replies to the channel layer"
@@ -230,7 +235,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "variant.default"
-CELERY_TASK_ROUTES = ("supportbot.celery.route_by_variant",)
+CELERY_TASK_ROUTES = ("supportbot.serving.queues.route_by_variant",)
 # A customer is waiting: fail fast to a clear error instead of retrying for long.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,

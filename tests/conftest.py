@@ -86,6 +86,6 @@ def _stop_engine_thread_at_exit():
 
     if not settings.configured:  # a run with the Django plugin disabled
         return
-    from supportbot.chat.dispatch import get_dispatcher
+    from supportbot.chat.dispatching import get_dispatcher
 
     get_dispatcher().shutdown()

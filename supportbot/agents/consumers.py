@@ -14,16 +14,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from supportbot.agents import notify, services, snapshots, translation
-from supportbot.agents.engine_text import EngineClient
 from supportbot.agents.models import AgentPresence
 from supportbot.agents.roles import is_agent
 from supportbot.agents.services import AgentActionError
-from supportbot.chat import csat, frames
-from supportbot.chat.dispatch import send_to_conversation
-from supportbot.chat.escalation import display_name, handoff_frame
-from supportbot.chat.models import Conversation
+from supportbot.chat import broadcast, frames
 from supportbot.chat.ratelimit import SlidingWindow
 from supportbot.chat.validation import clean_text
+from supportbot.serving.agent_text import EngineClient
 
 logger = logging.getLogger(__name__)
 
@@ -48,24 +45,6 @@ def _still_agent(user) -> bool:
 
 def _forget_presence(channel_name: str) -> None:
     AgentPresence.objects.filter(channel_name=channel_name).delete()
-
-
-def _customer_frames_after_change(conversation: Conversation, reason: str) -> list[dict]:
-    out = [handoff_frame(conversation, reason)]
-    if conversation.state == Conversation.State.RESOLVED:
-        csat.note_csat_requested(conversation)
-        out.append(csat.csat_request_frame(conversation))
-    return out
-
-
-def _state_item(conversation: Conversation) -> dict:
-    agent = conversation.assigned_agent
-    return {
-        "type": "state",
-        "conversation": str(conversation.public_id),
-        "state": conversation.state,
-        "assigned_to": agent.get_username() if agent else None,
-    }
 
 
 class AgentConsumer(AsyncJsonWebsocketConsumer):
@@ -96,7 +75,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             {
                 "type": "hello",
                 "user": user.get_username(),
-                "display_name": display_name(user),
+                "display_name": frames.agent_name(user),
                 "language": self.language,
                 "translation": True,
                 "agents": agents,
@@ -255,7 +234,6 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     async def do_claim(self, public_id: str, frame: dict) -> None:
         conversation = await database_sync_to_async(services.claim)(public_id, self.user)
         await self.send_json({"type": "claimed", "conversation": str(conversation.public_id)})
-        await self._after_change(conversation, "claimed")
 
     async def do_send(self, public_id: str, frame: dict) -> None:
         text = _text(frame, settings.SUPPORTBOT["MAX_MESSAGE_CHARS"])
@@ -279,19 +257,12 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             machine_translated=translate_to is not None,
         )  # fmt: skip
 
-        item = await database_sync_to_async(_message_frames)(sent.message)
-        customer_frame, agent_frame = item
-        if sent.created:
-            await send_to_conversation(public_id, customer_frame)
-            await notify.to_conversation_agents(public_id, agent_frame)
-            if sent.first_response:
-                await notify.queue_changed()
-            if translate_to is not None:
-                await database_sync_to_async(translation.record_source_text)(
-                    sent.message, self.language, original
-                )
-        else:
-            await self.send_json(agent_frame)
+        if not sent.created:  # a resend: only this console needs to hear of it again
+            await self.send_json(await database_sync_to_async(_console_frame)(sent.message))
+        elif translate_to is not None:
+            await database_sync_to_async(translation.record_source_text)(
+                sent.message, self.language, original
+            )
 
     async def _reply_language(self, public_id: str, frame: dict) -> str | None:
         """The customer's language when the agent asked for the reply to be translated."""
@@ -302,9 +273,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
 
     async def do_note(self, public_id: str, frame: dict) -> None:
         text = _text(frame, MAX_NOTE_CHARS)
-        note = await database_sync_to_async(services.add_note)(public_id, self.user, text)
-        item = await database_sync_to_async(snapshots.note_item)(note)
-        await notify.to_conversation_agents(note.conversation.public_id, {"type": "note", **item})
+        await database_sync_to_async(services.add_note)(public_id, self.user, text)
 
     async def do_typing(self, public_id: str, frame: dict) -> None:
         now = asyncio.get_running_loop().time()
@@ -312,37 +281,28 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             return
         self.last_typing = now
         if await database_sync_to_async(services.is_assigned)(public_id, self.user):
-            await send_to_conversation(public_id, {"type": "typing", "role": "agent"})
+            await broadcast.send_now(
+                broadcast.group_name(public_id),
+                broadcast.frame_message({"type": "typing", "role": "agent"}),
+            )
 
     async def do_transfer(self, public_id: str, frame: dict) -> None:
         to = frame.get("to")
         if not isinstance(to, str) or not to:
             raise AgentActionError("missing_field", "'to' is required.")
-        conversation = await database_sync_to_async(services.transfer)(public_id, self.user, to)
-        await self._after_change(conversation, "transferred")
+        await database_sync_to_async(services.transfer)(public_id, self.user, to)
 
     async def do_resolve(self, public_id: str, frame: dict) -> None:
-        conversation = await database_sync_to_async(services.resolve)(public_id, self.user)
-        await self._after_change(conversation, "agent_resolved")
+        await database_sync_to_async(services.resolve)(public_id, self.user)
 
     async def do_handback(self, public_id: str, frame: dict) -> None:
-        conversation = await database_sync_to_async(services.hand_back)(public_id, self.user)
-        await self._after_change(conversation, "handed_back")
+        await database_sync_to_async(services.hand_back)(public_id, self.user)
 
     async def do_suggest(self, public_id: str, frame: dict) -> None:
         from supportbot.agents.suggestions import suggest_reply
 
         text = await suggest_reply(self.engine, public_id, self.user)
         await self.send_json({"type": "suggestion", "conversation": public_id, "text": text})
-
-    async def _after_change(self, conversation: Conversation, reason: str) -> None:
-        public_id = str(conversation.public_id)
-        for frame in await database_sync_to_async(_customer_frames_after_change)(
-            conversation, reason
-        ):
-            await send_to_conversation(public_id, frame)
-        await notify.to_conversation_agents(public_id, _state_item(conversation))
-        await notify.queue_changed()
 
 
 ACTIONS = frozenset(
@@ -363,7 +323,7 @@ def _text(frame: dict, limit: int) -> str:
     return text
 
 
-def _message_frames(message) -> tuple[dict, dict]:
-    """The stored agent message as the customer's widget and as consoles show it."""
+def _console_frame(message) -> dict:
+    """A stored message as consoles show it."""
     message = type(message).objects.select_related("author", "conversation").get(pk=message.pk)
-    return frames.stored_message(message), {"type": "message", **snapshots.message_item(message)}
+    return {"type": "message", **snapshots.message_item(message)}

@@ -1,4 +1,4 @@
-"""Telling open consoles what changed, over the channel layer.
+"""Telling open consoles what changed, over the channel layer, after commit.
 
 Consoles join ``agents.queue`` (every change to the queue) and, for each conversation they
 have open, its ``agentconv.<id>`` group. Failures are logged, never raised: a console that
@@ -7,11 +7,7 @@ missed a frame catches up on its next ``open`` or queue refresh.
 
 from __future__ import annotations
 
-import logging
-
-from channels.layers import get_channel_layer
-
-logger = logging.getLogger(__name__)
+from supportbot.chat.broadcast import publish_on_commit
 
 QUEUE_GROUP = "agents.queue"
 
@@ -20,17 +16,19 @@ def conversation_group(public_id: str) -> str:
     return f"agentconv.{str(public_id).replace('-', '')}"
 
 
-async def queue_changed() -> None:
-    try:
-        await get_channel_layer().group_send(QUEUE_GROUP, {"type": "queue.changed"})
-    except Exception:
-        logger.warning("could not tell the consoles that the queue changed", exc_info=True)
+def queue_changed() -> None:
+    publish_on_commit(QUEUE_GROUP, {"type": "queue.changed"})
 
 
-async def to_conversation_agents(public_id: str, frame: dict) -> None:
-    try:
-        await get_channel_layer().group_send(
-            conversation_group(public_id), {"type": "agent.frame", "frame": frame}
-        )
-    except Exception:
-        logger.warning("could not relay a frame to the agents of %s", public_id, exc_info=True)
+def to_conversation_agents(public_id: str, frame: dict) -> None:
+    publish_on_commit(conversation_group(public_id), {"type": "agent.frame", "frame": frame})
+
+
+def state_frame(conversation) -> dict:
+    agent = conversation.assigned_agent
+    return {
+        "type": "state",
+        "conversation": str(conversation.public_id),
+        "state": conversation.state,
+        "assigned_to": agent.get_username() if agent else None,
+    }

@@ -13,9 +13,12 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from supportbot.agents import notify, snapshots
 from supportbot.agents.models import InternalNote
 from supportbot.agents.roles import is_agent
-from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message
+from supportbot.chat import broadcast, frames
+from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, StaleState
+from supportbot.chat.signals import conversation_changed, message_stored
 
 
 class AgentActionError(Exception):
@@ -79,35 +82,35 @@ def _own(conversation: Conversation, agent) -> None:
 
 
 def claim(public_id: str, agent) -> Conversation:
-    """Take a waiting conversation. Exactly one of several racing agents wins."""
+    """Take a waiting conversation. Exactly one of several racing agents wins: the state
+    machine's move is a conditional UPDATE (``Conversation.transition``)."""
     conversation = visible_to(public_id, agent)
-    now = timezone.now()
-    with transaction.atomic():
-        won = Conversation.objects.filter(
-            pk=conversation.pk, state=Conversation.State.WAITING_AGENT
-        ).update(state=Conversation.State.AGENT, assigned_agent=agent, updated_at=now)
-        if not won:
-            current = Conversation.objects.get(pk=conversation.pk)
-            if current.state == Conversation.State.AGENT:
-                raise AgentActionError("already_claimed", "Another agent has claimed it.")
-            raise AgentActionError("not_waiting", "This conversation is not waiting for an agent.")
-        ConversationEvent.objects.create(
-            conversation=conversation,
-            kind=ConversationEvent.Kind.STATE_CHANGED,
-            from_state=Conversation.State.WAITING_AGENT,
-            to_state=Conversation.State.AGENT,
-            actor=Actor.AGENT,
-            user=agent,
-            reason="claimed",
-            created_at=now,
-        )
+    try:
+        with transaction.atomic():
+            if conversation.state != Conversation.State.WAITING_AGENT:
+                raise StaleState(public_id)
+            conversation.transition(
+                Conversation.State.AGENT,
+                actor=Actor.AGENT,
+                user=agent,
+                reason="claimed",
+                assigned_agent=agent,
+            )
+    except StaleState:
+        current = Conversation.objects.get(pk=conversation.pk)
+        if current.state == Conversation.State.AGENT:
+            raise AgentActionError("already_claimed", "Another agent has claimed it.") from None
+        raise AgentActionError(
+            "not_waiting", "This conversation is not waiting for an agent."
+        ) from None
     return conversation_for(public_id)
 
 
 def send(
     public_id: str, agent, *, client_id: uuid.UUID, text: str, machine_translated: bool = False
 ) -> SentMessage:
-    """The agent's message to the customer, stored once per ``client_id``."""
+    """The agent's message to the customer, stored once per ``client_id`` and announced to
+    the customer's sockets and the consoles after commit."""
     try:
         with transaction.atomic():
             conversation = _locked(public_id, agent)
@@ -134,15 +137,22 @@ def send(
             if first:
                 conversation.first_response_at = now
                 fields.append("first_response_at")
-                ConversationEvent.objects.create(
-                    conversation=conversation,
-                    kind=ConversationEvent.Kind.FIRST_RESPONSE,
+            conversation.save(update_fields=fields)
+            message_stored.send(sender=Message, conversation=conversation, message=message)
+            broadcast.to_customers_on_commit(
+                str(conversation.public_id), frames.stored_message(message)
+            )
+            if first:
+                event = conversation.log(
+                    ConversationEvent.Kind.FIRST_RESPONSE,
                     actor=Actor.AGENT,
                     user=agent,
                     message=message,
                     created_at=now,
                 )
-            conversation.save(update_fields=fields)
+                conversation_changed.send(
+                    sender=Conversation, conversation=conversation, event=event
+                )
     except IntegrityError:
         message = Message.objects.get(conversation__public_id=public_id, client_id=client_id)
         return SentMessage(message, created=False, first_response=False)
@@ -150,8 +160,14 @@ def send(
 
 
 def add_note(public_id: str, agent, text: str) -> InternalNote:
+    """An internal note, shown to every console following the conversation (never the
+    customer)."""
     conversation = visible_to(public_id, agent)
-    return InternalNote.objects.create(conversation=conversation, author=agent, text=text)
+    with transaction.atomic():
+        note = InternalNote.objects.create(conversation=conversation, author=agent, text=text)
+        frame = {"type": "note", **snapshots.note_item(note)}
+        notify.to_conversation_agents(str(conversation.public_id), frame)
+    return note
 
 
 def transfer(public_id: str, agent, to_username: str) -> Conversation:
@@ -165,9 +181,8 @@ def transfer(public_id: str, agent, to_username: str) -> Conversation:
             return conversation
         conversation.assigned_agent = target
         conversation.save(update_fields=["assigned_agent", "updated_at"])
-        ConversationEvent.objects.create(
-            conversation=conversation,
-            kind=ConversationEvent.Kind.TRANSFERRED,
+        event = conversation.log(
+            ConversationEvent.Kind.TRANSFERRED,
             from_state=conversation.state,
             to_state=conversation.state,
             actor=Actor.AGENT,
@@ -175,6 +190,7 @@ def transfer(public_id: str, agent, to_username: str) -> Conversation:
             reason="transferred",
             data={"from": agent.get_username(), "to": target.get_username()},
         )
+        conversation_changed.send(sender=Conversation, conversation=conversation, event=event)
     return conversation_for(public_id)
 
 
@@ -195,8 +211,10 @@ def hand_back(public_id: str, agent) -> Conversation:
         conversation = _locked(public_id, agent)
         _own(conversation, agent)
         conversation.transition(
-            Conversation.State.BOT, actor=Actor.AGENT, reason="handed_back", user=agent
+            Conversation.State.BOT,
+            actor=Actor.AGENT,
+            reason="handed_back",
+            user=agent,
+            assigned_agent=None,
         )
-        conversation.assigned_agent = None
-        conversation.save(update_fields=["assigned_agent"])
     return conversation_for(public_id)

@@ -10,7 +10,7 @@ from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Substr
 
 from supportbot.agents.models import AgentPresence, CannedResponse, InternalNote
-from supportbot.chat.escalation import display_name
+from supportbot.chat.frames import agent_name as display_name
 from supportbot.chat.models import Actor, Conversation, Message
 from supportbot.safety.models import SafetyEvent
 

@@ -14,9 +14,9 @@ import re
 from channels.db import database_sync_to_async
 from django.db import IntegrityError, transaction
 
-from supportbot.agents.engine_text import EngineClient
 from supportbot.agents.models import MessageTranslation
 from supportbot.chat.models import Actor, Conversation, Message
+from supportbot.serving.agent_text import EngineClient
 
 logger = logging.getLogger(__name__)
 

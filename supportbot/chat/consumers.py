@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -14,23 +13,20 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from inference_worker.jobs import ReplyJob
-from supportbot.agents import notify
-from supportbot.agents.snapshots import message_item
-from supportbot.chat import csat, frames, services
+from supportbot.chat import broadcast, csat, frames, services, signals
 from supportbot.chat.csat import csat_pending, csat_request_frame
-from supportbot.chat.dispatch import DispatchError, get_dispatcher, send_to_conversation
+from supportbot.chat.dispatching import DispatchError, get_dispatcher
 from supportbot.chat.escalation import (
     Reason,
-    Signals,
+    current_handoff_frame,
     escalate,
     handoff_frame,
     last_transition_reason,
     leave_contact,
     resolve_by_customer,
-    trigger_for,
 )
-from supportbot.chat.models import Actor, Conversation, Message
-from supportbot.chat.prompts import build_reply_job
+from supportbot.chat.language import LanguageGuess, detect_language
+from supportbot.chat.models import Actor, Conversation
 from supportbot.chat.ratelimit import SlidingWindow
 from supportbot.chat.validation import (
     Contact,
@@ -43,6 +39,7 @@ from supportbot.chat.validation import (
     Typing,
     parse_frame,
 )
+from supportbot.detectors.message_signals import Signals, read_signals
 from supportbot.safety.screening import screen_input
 from supportbot.safety.verdict import Verdict
 
@@ -54,62 +51,21 @@ CLOSE_FORBIDDEN = 4403
 TYPING_EVERY_S = 1.0
 
 
-def _screen(text: str) -> tuple[Verdict, Signals]:
-    """The safety verdict and the escalation signals of one message (CPU work, no DB)."""
-    from supportbot.chat.human_request import asks_for_human
-    from supportbot.chat.sentiment import strongly_negative
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What is computed from a message's text before it is stored (CPU work, no DB)."""
 
-    return screen_input(text), Signals(asks_for_human(text), strongly_negative(text))
-
-
-@dataclass(slots=True)
-class Prepared:
-    result: services.CustomerMessageResult
-    job: ReplyJob | None = None
-    handoff: dict | None = None  # the conversation just went to people
-    agent_frame: dict | None = None  # the new message, as open consoles show it
+    verdict: Verdict
+    signals: Signals
+    language: LanguageGuess
 
 
-def _store_and_prepare(
-    conversation_id: int, client_id: uuid.UUID, text: str, verdict: Verdict, signals: Signals
-) -> Prepared:
-    """Store the message, decide between the bot and people, and build what follows: one
-    trip to the DB thread."""
-    result = services.record_customer_message(
-        conversation_id, client_id=client_id, text=text, verdict=verdict
+def _read(text: str, locale: str, history: list[str]) -> Reading:
+    return Reading(
+        screen_input(text),
+        read_signals(text),
+        detect_language(text, locale=locale, history=history),
     )
-    prepared = Prepared(result)
-    if not result.created:
-        return prepared
-    conversation = Conversation.objects.get(pk=conversation_id)
-    reason = trigger_for(conversation, signals) if result.needs_reply else None
-    if reason is not None:
-        actor = Actor.CUSTOMER if reason == Reason.CUSTOMER_REQUEST else Actor.SYSTEM
-        moved = escalate(
-            conversation_id, reason=reason, actor=actor, data={"seq": result.message.seq}
-        )
-        if moved.escalated:
-            result.needs_reply = False
-            conversation.refresh_from_db()
-            prepared.handoff = handoff_frame(conversation, reason)
-    elif result.escalated:
-        conversation.refresh_from_db()
-        prepared.handoff = handoff_frame(conversation, Reason.SAFETY)
-    if result.needs_reply:
-        prepared.job = build_reply_job(result.message)
-    prepared.agent_frame = {"type": "message", **message_item(result.message)}
-    return prepared
-
-
-def _handoff_now(conversation_id: int, reason: str | None = None) -> dict:
-    """The current ``handoff``; ``reason`` None means the reason of the last move."""
-    conversation = Conversation.objects.select_related("assigned_agent").get(pk=conversation_id)
-    return handoff_frame(conversation, reason or last_transition_reason(conversation))
-
-
-def _state_for_consoles(public_id: str, state: str) -> dict:
-    """The ``state`` frame consoles get when the customer side moved the conversation."""
-    return {"type": "state", "conversation": public_id, "state": state, "assigned_to": None}
 
 
 def _state_frames(conversation_id: int) -> list[dict]:
@@ -144,7 +100,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         options = settings.SUPPORTBOT
         self.conversation = conversation
         self.public_id = str(conversation.public_id)
-        self.group = frames.group_name(self.public_id)
+        self.group = broadcast.group_name(self.public_id)
         self.rate = SlidingWindow(options["RATE_LIMIT_MESSAGES"], options["RATE_LIMIT_WINDOW_S"])
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -189,50 +145,27 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         elif isinstance(command, Csat):
             await self.handle_csat(command)
 
-    async def to_other_tabs(self, frame: dict) -> None:
-        try:
-            await send_to_conversation(self.public_id, frame, exclude=self.channel_name)
-        except Exception:
-            logger.warning("could not send a %s frame to other tabs", frame.get("type"))
-
     async def handle_escalate(self) -> None:
         moved = await database_sync_to_async(escalate)(
             self.conversation.pk, reason=Reason.CUSTOMER_BUTTON, actor=Actor.CUSTOMER
         )
-        frame = await database_sync_to_async(_handoff_now)(
-            self.conversation.pk, Reason.CUSTOMER_BUTTON if moved.escalated else None
-        )
-        await self.send_json(frame)  # also when people already had it: the widget learns so
-        if moved.escalated:
-            await self.to_other_tabs(frame)
-            await notify.queue_changed()
-            await notify.to_conversation_agents(
-                self.public_id, _state_for_consoles(self.public_id, moved.state)
-            )
+        if not moved.escalated:
+            # People have it already (or it ended): this widget learns so; nothing changed.
+            frame = await database_sync_to_async(current_handoff_frame)(self.conversation.pk)
+            await self.send_json(frame)
 
     async def handle_resolve(self) -> None:
         if not await database_sync_to_async(resolve_by_customer)(self.conversation.pk):
             await self.send_json(
                 frames.error("cannot_resolve", "A person has this conversation and will close it.")
             )
-            return
-        for frame in await database_sync_to_async(_state_frames)(self.conversation.pk):
-            await self.send_json(frame)
-            await self.to_other_tabs(frame)
-        await notify.queue_changed()
-        await notify.to_conversation_agents(
-            self.public_id, _state_for_consoles(self.public_id, Conversation.State.RESOLVED)
-        )
 
     async def handle_typing(self) -> None:
         loop = asyncio.get_running_loop()
         if loop.time() - self.last_typing < TYPING_EVERY_S:
             return
         self.last_typing = loop.time()
-        await notify.to_conversation_agents(
-            self.public_id,
-            {"type": "typing", "conversation": self.public_id, "role": "customer"},
-        )
+        await signals.customer_typing.asend(sender=Conversation, public_id=self.public_id)
 
     async def handle_contact(self, command: Contact) -> None:
         kept = await database_sync_to_async(leave_contact)(
@@ -244,7 +177,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         await self.send_json({"type": "contact.saved"})
-        await notify.queue_changed()
 
     async def handle_csat(self, command: Csat) -> None:
         try:
@@ -270,9 +202,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 frames.error("rate_limited", "Too many messages; wait a few seconds.", client_id)
             )
             return
+        history = await database_sync_to_async(services.recent_languages)(self.conversation.pk)
         # Screened before it is stored or prompted; on a worker thread, off the DB thread.
         try:
-            verdict, signals = await sync_to_async(_screen, thread_sensitive=False)(command.text)
+            reading = await sync_to_async(_read, thread_sensitive=False)(
+                command.text, self.conversation.locale, history
+            )
         except Exception:
             # Unscreened text is neither stored nor prompted; the widget may resend it.
             logger.exception("screening a message failed")
@@ -281,38 +216,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         try:
-            prepared = await database_sync_to_async(_store_and_prepare)(
-                self.conversation.pk, command.client_id, command.text, verdict, signals
+            result = await database_sync_to_async(services.receive_customer_message)(
+                self.conversation.pk,
+                client_id=command.client_id,
+                text=command.text,
+                language=reading.language,
+                verdict=reading.verdict,
+                signals=reading.signals,
+                sender_channel=self.channel_name,
             )
         except services.ConversationClosed:
             await self.send_json(
                 frames.error("conversation_closed", "This conversation has ended.", client_id)
             )
             return
-        result, job = prepared.result, prepared.job
         await self.send_json(frames.ack(result.message))
-        if result.safety_reply is not None:
-            reply = frames.bot_done(result.safety_reply, result.message.seq)
-            # This socket gets it directly, whatever the channel layer's state.
-            await self.send_json(reply)
-            await self.to_other_tabs(reply)
-        if prepared.handoff is not None:
-            await self.send_json(prepared.handoff)
-            await self.to_other_tabs(prepared.handoff)
-            await notify.queue_changed()
-        # The reply first: the echo to the customer's other tabs is not what anyone waits for.
-        if job is not None:
-            await self.start_reply(result.message, job)
-        if prepared.agent_frame is not None:
-            await notify.to_conversation_agents(self.public_id, prepared.agent_frame)
-        if result.created:
-            try:
-                await send_to_conversation(
-                    self.public_id, frames.stored_message(result.message), exclude=self.channel_name
-                )
-            except Exception:
-                # Other tabs catch up on resume.
-                logger.warning("could not echo message %s to other tabs", result.message.seq)
+        if result.job is not None:
+            await self.start_reply(result.message.pk, result.message.client_id, result.job)
 
     async def handle_resume(self, command: Resume) -> None:
         stored = await database_sync_to_async(services.messages_after)(
@@ -330,16 +250,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.conversation.pk
         )
         if pending is not None:
-            await self.start_reply(pending)  # a no-op if it is already queued or generating
+            # A no-op if it is already queued or generating.
+            job = await database_sync_to_async(services.build_reply_job)(pending)
+            await self.start_reply(pending.pk, pending.client_id, job)
 
-    async def start_reply(self, message: Message, job: ReplyJob | None = None) -> None:
-        if job is None:
-            job = await database_sync_to_async(build_reply_job)(message)
+    async def start_reply(self, message_id: int, client_id, job: ReplyJob) -> None:
         try:
             await get_dispatcher().dispatch(job)
         except DispatchError as exc:
-            await database_sync_to_async(services.record_dispatch_failure)(message.pk, exc.code)
-            await self.send_json(frames.error(exc.code, exc.detail, str(message.client_id)))
+            await database_sync_to_async(services.record_dispatch_failure)(message_id, exc.code)
+            await self.send_json(frames.error(exc.code, exc.detail, str(client_id)))
             if self.redispatch is None:
                 self.redispatch = asyncio.create_task(self.answer_when_possible(exc.code))
 
@@ -356,12 +276,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 delay = min(delay * 2, 15.0)
                 try:
                     # Built afresh: the customer may have written again meanwhile.
-                    pending = await database_sync_to_async(services.unanswered_customer_message)(
+                    job = await database_sync_to_async(services.job_for_unanswered)(
                         self.conversation.pk
                     )
-                    if pending is None:
+                    if job is None:
                         return
-                    job = await database_sync_to_async(build_reply_job)(pending)
                     await get_dispatcher().dispatch(job)
                 except DispatchError:
                     continue

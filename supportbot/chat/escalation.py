@@ -1,8 +1,9 @@
-"""Handing a conversation from the bot to people: the one place escalation is written.
+"""The customer side of handing a conversation to people: escalating, leaving contact
+details, resolving, and the ``handoff`` frames that tell the widget who has the chat.
 
-Every trigger (the customer's words or button, the safety filter, the model giving up, too many
-bot turns, anger) comes through ``mark_escalated`` on a locked row, so the state change, its
-reason code, the priority and the first-response clock are always recorded together.
+The move itself is ``Conversation.escalate`` (one row, one rule). When to bring in a person
+on the bot's behalf is the ticket side's call (``supportbot.agents.triggers``), made through
+``signals.customer_message_stored``.
 """
 
 from __future__ import annotations
@@ -10,32 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from supportbot.chat import frames
+from supportbot.chat import broadcast, frames
 from supportbot.chat.handoff_texts import text as handoff_text
-from supportbot.chat.models import Actor, Conversation, ConversationEvent, Priority
+from supportbot.chat.models import Actor, Conversation, ConversationEvent, Reason
+from supportbot.chat.signals import conversation_changed, handoff_details
 
-
-class Reason:
-    """Reason codes of the event log and the ``handoff`` frames (docs/protocol.md)."""
-
-    CUSTOMER_REQUEST = "customer_request"
-    CUSTOMER_BUTTON = "customer_button"
-    SAFETY = "safety"
-    OUTPUT_BLOCKED = "output_blocked"
-    BOT_CANNOT_HELP = "bot_cannot_help"
-    NO_PROGRESS = "no_progress"
-    NEGATIVE_SENTIMENT = "negative_sentiment"
-
-
-PRIORITY_BY_REASON = {
-    Reason.SAFETY: Priority.URGENT,
-    Reason.OUTPUT_BLOCKED: Priority.URGENT,
-    Reason.NEGATIVE_SENTIMENT: Priority.HIGH,
-}
+__all__ = ["Reason", "escalate", "handoff_frame", "leave_contact", "resolve_by_customer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,64 +29,13 @@ class Escalation:
     reason: str
 
 
-def mark_escalated(
-    conversation: Conversation, *, reason: str, actor: str = Actor.SYSTEM, data: dict | None = None
-) -> bool:
-    """Move a bot conversation to the agents' queue. Call on a row locked in a transaction.
-
-    Returns False (and changes nothing) when the conversation is not with the bot.
-    """
-    if conversation.state != Conversation.State.BOT:
-        return False
-    conversation.transition(Conversation.State.WAITING_AGENT, actor=actor, reason=reason, data=data)
-    conversation.escalated_at = timezone.now()
-    conversation.escalation_reason = reason
-    conversation.priority = PRIORITY_BY_REASON.get(reason, Priority.NORMAL)
-    conversation.first_response_at = None
-    conversation.assigned_agent = None
-    conversation.save(
-        update_fields=[
-            "escalated_at",
-            "escalation_reason",
-            "priority",
-            "first_response_at",
-            "assigned_agent",
-        ]
-    )
-    return True
-
-
-def raise_priority(
-    conversation: Conversation, priority: int, *, reason: str, data: dict | None = None
-) -> None:
-    """A conversation people already have turns more urgent (e.g. distress while waiting).
-    Call on a locked row; never lowers the priority."""
-    if conversation.state == Conversation.State.RESOLVED or conversation.priority <= priority:
-        return
-    conversation.priority = priority
-    conversation.save(update_fields=["priority", "updated_at"])
-    ConversationEvent.objects.create(
-        conversation=conversation,
-        kind=ConversationEvent.Kind.PRIORITY_RAISED,
-        actor=Actor.SYSTEM,
-        reason=reason,
-        data={"priority": priority, **(data or {})},
-    )
-
-
 def escalate(
     conversation_id: int, *, reason: str, actor: str = Actor.SYSTEM, data: dict | None = None
 ) -> Escalation:
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
-        moved = mark_escalated(conversation, reason=reason, actor=actor, data=data)
+        moved = conversation.escalate(reason=reason, actor=actor, data=data)
     return Escalation(moved, conversation.state, conversation.escalation_reason)
-
-
-def agents_online() -> bool:
-    from supportbot.agents.models import AgentPresence
-
-    return AgentPresence.online().exists()
 
 
 def handoff_frame(conversation: Conversation, reason: str) -> dict:
@@ -111,12 +44,18 @@ def handoff_frame(conversation: Conversation, reason: str) -> dict:
     frame = frames.handoff(conversation.state, reason)
     state = conversation.state
     if state == Conversation.State.WAITING_AGENT:
-        online = agents_online()
-        frame["agents_online"] = online
+        details: dict = {"agents_online": False}
+        for _receiver, extra in handoff_details.send(
+            sender=Conversation, conversation=conversation
+        ):
+            details.update(extra or {})
+        frame.update(details)
         frame["contact_saved"] = bool(conversation.contact)
-        frame["notice"] = handoff_text("waiting" if online else "offline", language)
+        frame["notice"] = handoff_text(
+            "waiting" if details["agents_online"] else "offline", language
+        )
     elif state == Conversation.State.AGENT:
-        name = display_name(conversation.assigned_agent)
+        name = frames.agent_name(conversation.assigned_agent)
         frame["agent"] = name
         frame["notice"] = handoff_text("joined", language, agent=name)
     elif state == Conversation.State.BOT:
@@ -126,7 +65,10 @@ def handoff_frame(conversation: Conversation, reason: str) -> dict:
     return frame
 
 
-display_name = frames.agent_name
+def current_handoff_frame(conversation_id: int, reason: str | None = None) -> dict:
+    """The ``handoff`` frame now; ``reason`` None means the reason of the last move."""
+    conversation = Conversation.objects.select_related("assigned_agent").get(pk=conversation_id)
+    return handoff_frame(conversation, reason or last_transition_reason(conversation))
 
 
 def leave_contact(conversation_id: int, *, name: str, email: str, phone: str) -> bool:
@@ -142,50 +84,13 @@ def leave_contact(conversation_id: int, *, name: str, email: str, phone: str) ->
         }
         conversation.save(update_fields=["contact", "updated_at"])
         if first:  # a correction is not a second ticket contact
-            ConversationEvent.objects.create(
-                conversation=conversation,
-                kind=ConversationEvent.Kind.CONTACT_LEFT,
+            event = conversation.log(
+                ConversationEvent.Kind.CONTACT_LEFT,
                 actor=Actor.CUSTOMER,
                 data={"fields": sorted(conversation.contact)},
             )
+            conversation_changed.send(sender=Conversation, conversation=conversation, event=event)
     return True
-
-
-@dataclass(frozen=True, slots=True)
-class Signals:
-    """What the detectors read in one customer message (computed off the database thread)."""
-
-    wants_human: bool = False
-    strongly_negative: bool = False
-
-
-def bot_turns_with_bot(conversation: Conversation) -> int:
-    """Bot replies since the conversation last came (back) to the bot."""
-    since = (
-        conversation.events.filter(
-            kind=ConversationEvent.Kind.STATE_CHANGED, to_state=Conversation.State.BOT
-        )
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    replies = conversation.messages.filter(role=Actor.BOT).exclude(finish_reason="safety")
-    if since is not None:
-        replies = replies.filter(created_at__gt=since)
-    return replies.count()
-
-
-def trigger_for(conversation: Conversation, signals: Signals) -> str | None:
-    """The reason to bring in a person before the bot answers this message, if any."""
-    if conversation.state != Conversation.State.BOT:
-        return None
-    if signals.wants_human:
-        return Reason.CUSTOMER_REQUEST
-    if signals.strongly_negative:
-        return Reason.NEGATIVE_SENTIMENT
-    if bot_turns_with_bot(conversation) >= settings.SUPPORTBOT["ESCALATE_AFTER_BOT_TURNS"]:
-        return Reason.NO_PROGRESS
-    return None
 
 
 def last_transition_reason(conversation: Conversation) -> str:
@@ -228,8 +133,33 @@ def resolve_idle(idle_for: timedelta, *, now: datetime | None = None) -> int:
             conversation = Conversation.objects.select_for_update().get(pk=pk)
             if conversation.state != Conversation.State.BOT or conversation.updated_at >= cutoff:
                 continue  # the customer came back meanwhile
+            last_message = (
+                conversation.messages.order_by("-seq").values_list("created_at", flat=True).first()
+            )
             conversation.transition(
-                Conversation.State.RESOLVED, actor=Actor.SYSTEM, reason="idle_timeout"
+                Conversation.State.RESOLVED,
+                actor=Actor.SYSTEM,
+                reason="idle_timeout",
+                # Handling time ends at the last message, not at this cleanup run.
+                data={"last_message_at": last_message.isoformat() if last_message else None},
             )
             closed += 1
     return closed
+
+
+def announce_to_customer(conversation: Conversation, event: ConversationEvent) -> None:
+    """After commit, tell the customer's sockets who has the chat now, and ask for the rating
+    once it is resolved. Listens to ``signals.conversation_changed`` (see ``apps``)."""
+    if event.kind == ConversationEvent.Kind.STATE_CHANGED:
+        reason = event.reason
+    elif event.kind == ConversationEvent.Kind.TRANSFERRED:
+        reason = "transferred"
+    else:
+        return
+    from supportbot.chat import csat
+
+    public_id = str(conversation.public_id)
+    broadcast.to_customers_on_commit(public_id, handoff_frame(conversation, reason))
+    if conversation.state == Conversation.State.RESOLVED:
+        csat.note_csat_requested(conversation)
+        broadcast.to_customers_on_commit(public_id, csat.csat_request_frame(conversation))

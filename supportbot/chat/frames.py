@@ -14,10 +14,6 @@ def socket_path(public_id: UUID, token: str) -> str:
     return f"/ws/chat/{public_id}/?{urlencode({'token': token})}"
 
 
-def group_name(public_id: str) -> str:
-    return f"conv.{str(public_id).replace('-', '')}"
-
-
 def ack(message: Message) -> dict[str, Any]:
     return {
         "type": "ack",

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from supportbot.chat.signals import conversation_changed
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -26,6 +28,29 @@ class Priority(models.IntegerChoices):
     URGENT = 1, "urgent"
     HIGH = 2, "high"
     NORMAL = 3, "normal"
+
+
+class Reason:
+    """Reason codes of escalations in the event log and the ``handoff`` frames."""
+
+    CUSTOMER_REQUEST = "customer_request"
+    CUSTOMER_BUTTON = "customer_button"
+    SAFETY = "safety"
+    OUTPUT_BLOCKED = "output_blocked"
+    BOT_CANNOT_HELP = "bot_cannot_help"
+    NO_PROGRESS = "no_progress"
+    NEGATIVE_SENTIMENT = "negative_sentiment"
+
+
+PRIORITY_BY_REASON = {
+    Reason.SAFETY: Priority.URGENT,
+    Reason.OUTPUT_BLOCKED: Priority.URGENT,
+    Reason.NEGATIVE_SENTIMENT: Priority.HIGH,
+}
+
+
+class StaleState(Exception):
+    """The conversation moved on since it was read (someone else changed its state)."""
 
 
 class Conversation(models.Model):
@@ -98,30 +123,85 @@ class Conversation(models.Model):
         self.last_seq += 1
         return self.last_seq
 
+    def log(self, kind: str, *, actor: str, **fields) -> ConversationEvent:
+        """Append one row to the conversation's event log (the one place events are written)."""
+        return ConversationEvent.objects.create(conversation=self, kind=kind, actor=actor, **fields)
+
     def transition(
-        self, to_state: str, *, actor: str, reason: str = "", user=None, data=None
+        self, to_state: str, *, actor: str, reason: str = "", user=None, data=None, **changes
     ) -> ConversationEvent:
-        if to_state not in self.TRANSITIONS[self.state]:
+        """Move to ``to_state``; every state change comes through here. ``changes`` are
+        further fields saved with the move.
+
+        The move is a conditional UPDATE on the state this instance holds, so two racing
+        moves (two agents claiming one ticket) get one winner on every database; the loser
+        gets ``StaleState`` and nothing changes. Call inside ``atomic()``.
+        """
+        from_state = self.state
+        if to_state not in self.TRANSITIONS[from_state]:
             raise ValueError(
-                f"conversation {self.public_id}: {self.state} -> {to_state} not allowed"
+                f"conversation {self.public_id}: {from_state} -> {to_state} not allowed"
             )
-        event = ConversationEvent.objects.create(
-            conversation=self,
-            kind=ConversationEvent.Kind.STATE_CHANGED,
-            from_state=self.state,
+        now = timezone.now()
+        if to_state == self.State.RESOLVED:
+            changes["resolved_at"] = now
+        moved = Conversation.objects.filter(pk=self.pk, state=from_state).update(
+            state=to_state, updated_at=now, **changes
+        )
+        if not moved:
+            raise StaleState(f"conversation {self.public_id} is no longer {from_state}")
+        self.state, self.updated_at = to_state, now
+        for name, value in changes.items():
+            setattr(self, name, value)
+        event = self.log(
+            ConversationEvent.Kind.STATE_CHANGED,
+            from_state=from_state,
             to_state=to_state,
             actor=actor,
             user=user,
             reason=reason,
             data=data or {},
+            created_at=now,
         )
-        self.state = to_state
-        fields = ["state", "updated_at"]
-        if to_state == self.State.RESOLVED:
-            self.resolved_at = event.created_at
-            fields.append("resolved_at")
-        self.save(update_fields=fields)
+        conversation_changed.send(sender=Conversation, conversation=self, event=event)
         return event
+
+    def escalate(self, *, reason: str, actor: str = Actor.SYSTEM, data: dict | None = None) -> bool:
+        """Move a bot conversation to the agents' queue (call on a locked row). The reason
+        code, the priority and the first-response clock are recorded with the move.
+
+        Returns False, and changes nothing, when the bot does not have the conversation.
+        """
+        if self.state != self.State.BOT:
+            return False
+        self.transition(
+            self.State.WAITING_AGENT,
+            actor=actor,
+            reason=reason,
+            data=data,
+            escalated_at=timezone.now(),
+            escalation_reason=reason,
+            priority=PRIORITY_BY_REASON.get(reason, Priority.NORMAL),
+            first_response_at=None,
+            assigned_agent=None,
+        )
+        return True
+
+    def raise_priority(self, priority: int, *, reason: str, data: dict | None = None) -> bool:
+        """People have it, and it turned more urgent (e.g. distress while waiting). Call on a
+        locked row; never lowers the priority. Returns whether it changed."""
+        if self.state == self.State.RESOLVED or self.priority <= priority:
+            return False
+        self.priority = priority
+        self.save(update_fields=["priority", "updated_at"])
+        event = self.log(
+            ConversationEvent.Kind.PRIORITY_RAISED,
+            actor=Actor.SYSTEM,
+            reason=reason,
+            data={"priority": priority, **(data or {})},
+        )
+        conversation_changed.send(sender=Conversation, conversation=self, event=event)
+        return True
 
 
 class Message(models.Model):

@@ -57,5 +57,5 @@ def build_reply_job(message: Message) -> ReplyJob:
         reply_to_seq=message.seq,
         variant=conversation.variant.name if conversation.variant else "default",
         prompt=prompt,
-        max_new_tokens=settings.SUPPORTBOT["MAX_NEW_TOKENS"],
+        # No per-job length: the variant owns it (``serving.engines``).
     )

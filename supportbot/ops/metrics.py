@@ -10,41 +10,21 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
+from supportbot.serving import metrics as serving_metrics
+from supportbot.serving.metrics import WORKER_KEY_PREFIX, redis_client
+
 logger = logging.getLogger(__name__)
 
-WORKER_KEY_PREFIX = "supportbot:worker-metrics:"
-WORKER_ENTRY_TTL_S = 30
-
 # Not auto-described: the collectors read the database, which must not happen at import.
-registry = CollectorRegistry()
-dispatches = Counter(
-    "supportbot_dispatches",
-    "Reply jobs the web asked for, by outcome (queued, busy, unavailable)",
-    ["outcome"],
-    registry=registry,
-)
-
-
-def redis_client():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
-
-
-def publish_worker_metrics(worker: str, exposition: bytes, client=None) -> None:
-    """Store one worker's current metrics (called by the worker every few seconds)."""
-    client = client or redis_client()
-    entry = json.dumps({"at": time.time(), "text": exposition.decode()})
-    client.set(WORKER_KEY_PREFIX + worker, entry, ex=WORKER_ENTRY_TTL_S)
+registry = CollectorRegistry(auto_describe=False)
 
 
 def merge_families(expositions: Iterable[str]) -> list[Metric]:
@@ -86,9 +66,9 @@ class QueueDepthCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         if settings.SUPPORTBOT["ENGINE"] != "celery":
             return
-        from supportbot.celery import variant_queue
-        from supportbot.chat.celery_dispatch import queue_depth
         from supportbot.experiments.models import ModelVariant
+        from supportbot.serving.celery_dispatch import queue_depth
+        from supportbot.serving.queues import variant_queue
 
         family = GaugeMetricFamily(
             "supportbot_queue_depth", "Reply jobs waiting for a worker", labels=["variant"]
@@ -107,13 +87,20 @@ class InProcessEngineCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         if settings.SUPPORTBOT["ENGINE"] != "inprocess":
             return
-        from supportbot.chat.dispatch import get_dispatcher
+        from supportbot.chat.dispatching import get_dispatcher
 
-        metrics = getattr(get_dispatcher(), "metrics", None)
-        if metrics is not None:
+        for metrics in getattr(get_dispatcher(), "engine_metrics", list)():
             yield from metrics.registry.collect()
 
 
+class ServingCollector(Collector):
+    """The web process's own serving counters (dispatch outcomes)."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield from serving_metrics.registry.collect()
+
+
+registry.register(ServingCollector())
 registry.register(QueueDepthCollector())
 registry.register(WorkerMetricsCollector())
 registry.register(InProcessEngineCollector())

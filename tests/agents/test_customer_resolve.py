@@ -60,7 +60,7 @@ def test_idle_bot_chats_are_resolved_and_busy_ones_are_not(conversation_factory)
     import uuid
 
     for conversation in (idle, busy):
-        services.record_customer_message(conversation.pk, client_id=uuid.uuid4(), text="hi")
+        services.receive_customer_message(conversation.pk, client_id=uuid.uuid4(), text="hi")
     long_ago = timezone.now() - timedelta(hours=2)
     Conversation.objects.filter(pk__in=[idle.pk, never.pk]).update(updated_at=long_ago)
     call_command("close_idle_conversations", "--after-minutes", "30")

@@ -122,7 +122,7 @@ async def test_a_reply_that_hands_over_escalates_after_it_is_shown(conversation_
     def ask():
         import uuid
 
-        asked = services.record_customer_message(
+        asked = services.receive_customer_message(
             conversation.pk, client_id=uuid.uuid4(), text="Do you sell spare parts for the X200?"
         )
         return build_reply_job(asked.message)
@@ -151,7 +151,7 @@ async def test_a_reply_finished_after_people_took_over_is_taken_back_not_stored(
     ws, _ = await connect(conversation, token)
 
     def ask_then_escalate():
-        asked = services.record_customer_message(
+        asked = services.receive_customer_message(
             conversation.pk, client_id=uuid.uuid4(), text="Where is my parcel?"
         )
         job = build_reply_job(asked.message)

@@ -158,7 +158,7 @@ async def test_drafts_and_translated_sends_follow_the_read_rule(
 
     agent = await database_sync_to_async(make_user)("agent8")
     with_bot, _ = await database_sync_to_async(conversation_factory)(visitor="bot-only2")
-    await database_sync_to_async(services.record_customer_message)(
+    await database_sync_to_async(services.receive_customer_message)(
         with_bot.pk, client_id=uuid.uuid4(), text="My card number is 4111 1111 1111 1111"
     )
     ws, _ = await console(agent)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from supportbot.chat.bot_handover import EXAMPLES_PATH, bot_cannot_help
-from supportbot.chat.example_bank import load_examples
+from supportbot.detectors.bot_handover import EXAMPLES_PATH, bot_cannot_help
+from supportbot.detectors.example_bank import load_examples
 
 HANDS_OVER = [
     "I don't know the answer to that, so I'll pass it to a human colleague.",

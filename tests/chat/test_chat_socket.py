@@ -121,10 +121,10 @@ async def test_resume_replays_what_the_customer_missed(conversation_factory, con
 
 async def test_resume_answers_a_question_left_unanswered(conversation_factory, connect):
     """A message stored before a restart, never answered, is answered when the customer is back."""
-    from supportbot.chat.services import record_customer_message
+    from supportbot.chat.services import receive_customer_message
 
     conversation, token = await sync_to_async(conversation_factory)()
-    await sync_to_async(record_customer_message)(
+    await sync_to_async(receive_customer_message)(
         conversation.pk, client_id=uuid.uuid4(), text="Do you ship to Canada?"
     )
     ws, _ = await connect(conversation, token)

@@ -48,7 +48,7 @@ def gemma_engine():
 
 def answer(engine: Engine, question: str) -> tuple[str, str]:
     conversation, _ = services.create_conversation(locale=None, visitor_id="gemma-test")
-    result = services.record_customer_message(
+    result = services.receive_customer_message(
         conversation.pk, client_id=uuid.uuid4(), text=question
     )
     job = build_reply_job(result.message)

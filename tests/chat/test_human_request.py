@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from supportbot.chat.human_request import (
+from supportbot.detectors.human_request import (
     EXAMPLES_PATH,
     THRESHOLD,
     asks_for_human,

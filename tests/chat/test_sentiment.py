@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from supportbot.chat.sentiment import (
+from supportbot.detectors.sentiment import (
     EXAMPLES_PATH,
     THRESHOLD,
     negativity_score,

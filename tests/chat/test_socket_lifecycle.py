@@ -115,10 +115,10 @@ async def test_chat_streams_over_a_real_redis_channel_layer(
 async def test_two_tabs_resuming_at_once_get_one_reply_generated_once(
     conversation_factory, connect
 ):
-    from supportbot.chat.services import record_customer_message
+    from supportbot.chat.services import receive_customer_message
 
     conversation, token = await sync_to_async(conversation_factory)()
-    await sync_to_async(record_customer_message)(
+    await sync_to_async(receive_customer_message)(
         conversation.pk, client_id=uuid.uuid4(), text="Do you ship to Norway?"
     )
     tab1, _ = await connect(conversation, token)

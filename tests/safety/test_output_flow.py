@@ -26,7 +26,7 @@ def guarded(settings):
 
 
 def ask(conversation, text: str):
-    result = services.record_customer_message(conversation.pk, client_id=uuid.uuid4(), text=text)
+    result = services.receive_customer_message(conversation.pk, client_id=uuid.uuid4(), text=text)
     return build_reply_job(result.message)
 
 

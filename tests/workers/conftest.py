@@ -187,7 +187,7 @@ def worker_stack(redis_server, settings, transactional_db, tmp_path):
     """The web side of this process switched to Celery mode, and a way to start workers."""
     import redis
 
-    from supportbot.chat.dispatch import reset_dispatcher
+    from supportbot.chat.dispatching import reset_dispatcher
 
     redis.Redis.from_url(redis_server.url()).flushall()
     # The workers use the deployment's layer settings; the server is private and flushed.

@@ -49,7 +49,7 @@ def sink(redis_server):
 @pytest.fixture
 def job(conversation_factory):
     conversation, _token = conversation_factory()
-    asked = services.record_customer_message(
+    asked = services.receive_customer_message(
         conversation.pk, client_id=uuid.uuid4(), text="Where is my parcel?"
     )
     return build_reply_job(asked.message)

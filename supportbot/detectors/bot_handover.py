@@ -3,7 +3,7 @@
 The prompt tells the model to say it will pass the question to a human colleague when the
 knowledge does not cover it (``inference_worker.prompting.system_message``), in the customer's
 language. That sentence is the model's "cannot help" signal. It is recognised the way requests
-for a person are (``supportbot.chat.example_bank``): against handover sentences in 15
+for a person are (``supportbot.detectors.example_bank``): against handover sentences in 15
 languages and ordinary answers (``data/bot_handover_examples.jsonl``), the reply scored whole.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from supportbot.chat.example_bank import bank_scores, load_bank
+from supportbot.detectors.example_bank import bank_scores, load_bank
 
 EXAMPLES_PATH = Path(__file__).parent / "data" / "bot_handover_examples.jsonl"
 # Held-out wordings in 8 languages (tests/chat/test_bot_handover.py) scored 0.47-0.73 with a

@@ -11,8 +11,8 @@ A message asks for a human when the mean cosine of its ``TOP_K`` nearest request
 at least ``THRESHOLD`` and beats that of its ``TOP_K`` nearest negative examples by
 ``MARGIN``; ``rule_score`` folds that rule into one number. Long messages are also scored
 sentence by sentence, because a request at the end of a paragraph of complaint is diluted in
-the mean-pooled embedding of the whole text. ``supportbot.chat.sentiment`` uses the same
-machinery (``supportbot.chat.example_bank``) with its own examples and constants.
+the mean-pooled embedding of the whole text. ``supportbot.detectors.sentiment`` uses the same
+machinery (``supportbot.detectors.example_bank``) with its own examples and constants.
 
 USE reads 16 languages. It maps Devanagari and Bengali almost wholly to the unknown token, and
 it embeds Vietnamese and Swahili by surface form rather than meaning (any two Vietnamese
@@ -31,7 +31,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from supportbot.chat.example_bank import (  # noqa: F401 (re-exported for the bench and tests)
+from supportbot.detectors.example_bank import (  # noqa: F401 (re-exported for the bench and tests)
     TOP_K,
     Bank,
     Example,

@@ -18,14 +18,10 @@ from django.db import connections
 
 from inference_worker.engine import Engine
 from inference_worker.serving import WorkerRuntime
-from supportbot.celery import REPLY_TASK, app, variant_queue
-from supportbot.chat import job_registry
-from supportbot.chat.worker_adapter import (
-    DjangoReplySink,
-    check_variant,
-    engine_config_for,
-    variant_of_queues,
-)
+from supportbot.serving import job_registry
+from supportbot.serving.engines import check_variant, engine_config, variant_settings
+from supportbot.serving.queues import REPLY_TASK, variant_of_queues, variant_queue
+from supportbot.serving.worker_adapter import DjangoReplySink
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +52,10 @@ def configure_worker(*, queues: list[str], hostname: str, concurrency: int, pool
             f"the Redis channel layer (this process has {layer})"
         )
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    config = engine_config_for(variant, batch_width=concurrency)
+    # The broker is the queue; the engine only holds what the worker has taken.
+    config = engine_config(
+        variant_settings(variant), batch_width=concurrency, max_waiting=max(concurrency, 1)
+    )
     engine = Engine.from_config(config)
     check_variant(variant, engine)
     engine.start()
@@ -65,7 +64,7 @@ def configure_worker(*, queues: list[str], hostname: str, concurrency: int, pool
     with _runtime_lock:
         _runtime = WorkerRuntime(
             engine,
-            DjangoReplySink(client),
+            DjangoReplySink(job_registry.RedisJobRecords(client)),
             worker=hostname,
             variant=variant,
             coalesce_s=settings.SUPPORTBOT["COALESCE_MS"] / 1000,
@@ -88,7 +87,9 @@ def runtime() -> WorkerRuntime:
 
 
 def requeue_as_restart(payload: dict) -> None:
-    app.send_task(
+    from celery import current_app
+
+    current_app.send_task(
         REPLY_TASK,
         args=(payload,),
         kwargs={"restart": True},
@@ -102,7 +103,7 @@ def _start_housekeeping(runtime: WorkerRuntime, client) -> None:
     """Heartbeat, publish metrics and restart dead workers' jobs, until the runtime closes."""
     from prometheus_client import generate_latest
 
-    from supportbot.ops.metrics import publish_worker_metrics
+    from supportbot.serving.metrics import publish_worker_metrics
 
     metrics_every = settings.SUPPORTBOT["WORKER_METRICS_INTERVAL_S"]
     stop = threading.Event()

@@ -16,9 +16,10 @@ from django.conf import settings
 from django.core.cache import cache
 
 from inference_worker.jobs import ReplyJob
-from supportbot.celery import app, variant_queue
-from supportbot.chat.dispatch import DispatchError, job_marker_key
-from supportbot.ops.metrics import dispatches
+from supportbot.chat.dispatching import DispatchError
+from supportbot.serving.job_registry import job_marker_key
+from supportbot.serving.metrics import dispatches
+from supportbot.serving.queues import variant_queue
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,9 @@ POOL_TIMEOUT_S = 2.0
 def queue_depth(queue: str) -> int:
     """Jobs waiting in the broker for ``queue`` (not yet taken by a worker)."""
     # Pooled (a new connection costs ~6 ms); bounded, so a dead broker cannot hang a thread.
-    with app.pool.acquire(block=True, timeout=POOL_TIMEOUT_S) as connection:
+    from celery import current_app
+
+    with current_app.pool.acquire(block=True, timeout=POOL_TIMEOUT_S) as connection:
         try:
             declared = connection.default_channel.queue_declare(queue=queue, passive=True)
         except ChannelError:
@@ -72,7 +75,7 @@ class CeleryDispatcher:
                     "queue %s has %d jobs waiting; refusing %s", queue, depth, job.request_id
                 )
                 raise DispatchError("busy", "The assistant is busy.")
-            from supportbot.chat.tasks import generate_reply
+            from supportbot.serving.tasks import generate_reply
 
             generate_reply.apply_async(
                 (job.to_dict(),),

@@ -69,3 +69,38 @@ def requeue_orphans(client, requeue: Callable[[dict], None]) -> list[str]:
         requeue(record["payload"])
         restarted.append(request_id)
     return restarted
+
+
+def job_marker_key(request_id: str) -> str:
+    """Cache key saying "a job for this reply is queued or running" (set by the web,
+    cleared by the worker that stores the reply)."""
+    return f"supportbot:job:{request_id}"
+
+
+class RedisJobRecords:
+    """A Celery worker's records of its jobs: the registry entry that lets another worker
+    restart them if this process dies, and the web's "queued" marker in the cache."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def started(self, job) -> None:
+        job_started(self.client, job.request_id, job.to_dict())
+
+    def ended(self, job, *, answered: bool, will_retry: bool = False) -> None:
+        """An answered job's marker stays a minute, so a resume that read "unanswered"
+        just before the store does not queue it again; a retried job keeps its marker."""
+        from django.core.cache import cache
+
+        try:
+            job_ended(self.client, job.request_id)
+            if will_retry:
+                return
+            marker = job_marker_key(job.request_id)
+            if answered:
+                cache.set(marker, "answered", timeout=60)
+            else:
+                cache.delete(marker)
+        except Exception:
+            # Records expire on their own; they only delay a redispatch on resume.
+            logger.warning("could not clear the records of %s", job.request_id)

@@ -1,8 +1,9 @@
-"""Getting a reply generated: the dispatcher the deployment chose, and the shared pieces.
+"""Getting a reply generated, as the chat sees it: one interface, chosen in settings.
 
-Two dispatchers with one interface: ``InProcessDispatcher`` (the embedded default: the
-engine on a thread of the web process) and ``CeleryDispatcher`` (production: GPU workers
-behind the broker). Consumers call ``get_dispatcher()`` and never know which one runs.
+The chat never imports the serving side. ``SUPPORTBOT["DISPATCHER"]`` names the class (an
+import path, like Django's backends): ``supportbot.serving.inprocess.InProcessDispatcher``
+(the embedded default) or ``supportbot.serving.celery_dispatch.CeleryDispatcher``
+(production). Consumers call ``get_dispatcher()`` and never know which one runs.
 """
 
 from __future__ import annotations
@@ -10,13 +11,10 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-from channels.layers import get_channel_layer
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from inference_worker.jobs import ReplyJob
-from supportbot.chat import frames
-
-FRAME_EVENT = "conversation.frame"
 
 
 class DispatchError(Exception):
@@ -43,18 +41,6 @@ class Dispatcher(Protocol):
     def shutdown(self) -> None: ...
 
 
-def job_marker_key(request_id: str) -> str:
-    """Cache key saying "a job for this reply is queued or running" (set by the web,
-    cleared by the worker that stores the reply)."""
-    return f"supportbot:job:{request_id}"
-
-
-async def send_to_conversation(conversation: str, frame: dict, exclude: str | None = None) -> None:
-    await get_channel_layer().group_send(
-        frames.group_name(conversation), {"type": FRAME_EVENT, "frame": frame, "exclude": exclude}
-    )
-
-
 _dispatcher: Dispatcher | None = None
 _dispatcher_lock = threading.Lock()
 
@@ -63,14 +49,7 @@ def get_dispatcher() -> Dispatcher:
     global _dispatcher
     with _dispatcher_lock:
         if _dispatcher is None:
-            if settings.SUPPORTBOT["ENGINE"] == "celery":
-                from supportbot.chat.celery_dispatch import CeleryDispatcher
-
-                _dispatcher = CeleryDispatcher()
-            else:
-                from supportbot.chat.inprocess import InProcessDispatcher
-
-                _dispatcher = InProcessDispatcher()
+            _dispatcher = import_string(settings.SUPPORTBOT["DISPATCHER"])()
         return _dispatcher
 
 

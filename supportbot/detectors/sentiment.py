@@ -5,7 +5,7 @@ app crashed", "I'd like to cancel my subscription") and must not hand a chat to 
 anger or despair that the bot should not handle alone does ("this is the third time I'm asking
 and nobody helps!", "you're useless", "I'm cancelling and telling everyone to avoid you").
 
-The method is ``supportbot.chat.example_bank``'s, as for requests for a person, with its own
+The method is ``supportbot.detectors.example_bank``'s, as for requests for a person, with its own
 hand-written examples (``data/negative_sentiment_examples.jsonl``): strongly negative messages,
 and as negatives plain complaints, calm reports of serious trouble (fraud, theft, bereavement),
 mild annoyance and neutral questions. A message counts when the mean cosine of its ``TOP_K``
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from supportbot.chat.example_bank import TOP_K, bank_scores, load_bank
+from supportbot.detectors.example_bank import TOP_K, bank_scores, load_bank
 
 EXAMPLES_PATH = Path(__file__).parent / "data" / "negative_sentiment_examples.jsonl"
 

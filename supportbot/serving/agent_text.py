@@ -2,7 +2,7 @@
 
 Where the engine lives decides how the text comes back. In the embedded default the engine is
 a thread of this process and is called directly. Behind Celery the request goes to a worker
-of the conversation's variant (``supportbot.agents.tasks.agent_text``), which sends the text
+of the conversation's variant (``supportbot.serving.tasks.agent_text``), which sends the text
 to the asking console's own channel; the console's ``EngineClient`` waits for it. Nothing is
 stored by the worker: the caller decides what to keep.
 """
@@ -68,18 +68,18 @@ class EngineClient:
         """The engine's text for ``request`` (``kind`` translate or draft); "" for none."""
         request = {**request, "id": uuid.uuid4().hex}
         if settings.SUPPORTBOT["ENGINE"] == "inprocess":
-            from supportbot.chat.dispatch import get_dispatcher
+            from supportbot.chat.dispatching import get_dispatcher
 
             loop = asyncio.get_running_loop()
-            engine = await loop.run_in_executor(None, get_dispatcher().engine)
+            engine = await loop.run_in_executor(None, get_dispatcher().engine, variant)
             return await loop.run_in_executor(None, generate_locally, engine, request)
         return await self._via_worker(request, variant)
 
     async def _via_worker(self, request: dict, variant: str) -> str:
         from asgiref.sync import sync_to_async
 
-        from supportbot.agents.tasks import agent_text
-        from supportbot.celery import variant_queue
+        from supportbot.serving.queues import variant_queue
+        from supportbot.serving.tasks import agent_text
 
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._waiting[request["id"]] = future

@@ -1,0 +1,49 @@
+"""The ticket side listening to the chat (``supportbot.chat.signals``); wired in ``apps``.
+
+Each receiver runs inside the transaction that made the change; what it tells the consoles
+leaves on commit (``notify``).
+"""
+
+from __future__ import annotations
+
+from supportbot.agents import notify, snapshots, triggers
+from supportbot.chat import broadcast
+from supportbot.chat.models import ConversationEvent
+
+QUEUE_EVENTS = frozenset(
+    {
+        ConversationEvent.Kind.STATE_CHANGED,
+        ConversationEvent.Kind.PRIORITY_RAISED,
+        ConversationEvent.Kind.CONTACT_LEFT,
+        ConversationEvent.Kind.TRANSFERRED,
+        ConversationEvent.Kind.FIRST_RESPONSE,
+    }
+)
+
+
+def on_customer_message(sender, *, conversation, message, signals, **kwargs) -> None:
+    triggers.escalate_if_needed(conversation, message, signals)
+
+
+def on_message(sender, *, conversation, message, **kwargs) -> None:
+    frame = {"type": "message", **snapshots.message_item(message)}
+    notify.to_conversation_agents(str(conversation.public_id), frame)
+
+
+def on_conversation_changed(sender, *, conversation, event, **kwargs) -> None:
+    if event.kind not in QUEUE_EVENTS:
+        return
+    if event.kind in (ConversationEvent.Kind.STATE_CHANGED, ConversationEvent.Kind.TRANSFERRED):
+        notify.to_conversation_agents(str(conversation.public_id), notify.state_frame(conversation))
+    notify.queue_changed()
+
+
+def on_handoff(sender, *, conversation, **kwargs) -> dict:
+    return {"agents_online": triggers.agents_online()}
+
+
+async def on_customer_typing(sender, *, public_id, **kwargs) -> None:
+    frame = {"type": "typing", "conversation": public_id, "role": "customer"}
+    await broadcast.send_now(
+        notify.conversation_group(public_id), {"type": "agent.frame", "frame": frame}
+    )
