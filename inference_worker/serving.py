@@ -219,7 +219,8 @@ class WorkerRuntime:
             request = job.generation_request(prompt)
 
             def to_loop(event: StreamEvent) -> None:  # engine thread
-                self._loop.call_soon_threadsafe(events.put_nowait, event)
+                if not self._loop.is_closed():  # else the server is gone: nobody listens
+                    self._loop.call_soon_threadsafe(events.put_nowait, event)
 
             self.engine.submit(request, self.metrics.observe(to_loop))
         except QueueFull as exc:

@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from supportbot.chat.worker_adapter import engine_config_for, variant_of_queues
 from supportbot.experiments.models import ModelVariant
+from supportbot.serving.engines import engine_config, variant_settings
+from supportbot.serving.queues import variant_of_queues
 
 pytestmark = pytest.mark.django_db
 
@@ -19,11 +20,7 @@ def test_set_variant_creates_and_updates_a_variant(capsys):
         "--temperature", "0.7", "--top-p", "0.8", "--default",
     )  # fmt: skip
     variant = ModelVariant.objects.get(name="qwen3-30b")
-    assert (variant.quantization, variant.is_moe, variant.queue) == (
-        "nf4",
-        True,
-        "variant.qwen3-30b",
-    )
+    assert (variant.quantization, variant.is_moe) == ("nf4", True)
     assert variant.generation == {"temperature": 0.7, "top_p": 0.8} and variant.is_default
     assert "on queue variant.qwen3-30b [default]" in capsys.readouterr().out
 
@@ -44,14 +41,15 @@ def test_a_worker_takes_its_engine_settings_from_its_variant(settings):
         name="qwen35", model="Qwen/Qwen3.5-35B-A3B", quantization="nf4", is_moe=True,
         context_length=4096, generation={"temperature": 0.6, "top_p": 0.95, "unknown": 1},
     )  # fmt: skip
-    config = engine_config_for(variant_of_queues(["variant.qwen35"]), batch_width=32)
+    variant = variant_settings(variant_of_queues(["variant.qwen35"]))
+    config = engine_config(variant, batch_width=32, max_waiting=32)
     assert (config.model, config.quantization, config.max_batch_size) == (
         "Qwen/Qwen3.5-35B-A3B", "nf4", 32,
     )  # fmt: skip
     assert config.max_context_tokens == 4096
     assert (config.sampling.temperature, config.sampling.top_p) == (0.6, 0.95)
 
-    fallback = engine_config_for("not-in-the-database", batch_width=4)
+    fallback = engine_config(variant_settings("not-in-the-database"), batch_width=4, max_waiting=4)
     assert fallback.model == settings.SUPPORTBOT["MODEL"] and fallback.quantization == "none"
 
 
@@ -60,3 +58,20 @@ def test_a_worker_serves_exactly_one_variant_queue():
         variant_of_queues(["variant.a", "variant.b"])
     with pytest.raises(RuntimeError, match="exactly one model variant"):
         variant_of_queues(["celery"])
+
+
+def test_the_variant_owns_the_reply_length(settings):
+    call_command("set_variant", "short", "--model", "tiny-moe", "--max-new-tokens", "12")
+    assert variant_settings("short").max_new_tokens == 12
+    assert variant_settings("default").max_new_tokens == settings.SUPPORTBOT["MAX_NEW_TOKENS"]
+    with pytest.raises(CommandError, match="max-new-tokens"):
+        call_command("set_variant", "short", "--max-new-tokens", "0")
+
+
+def test_variants_of_one_model_share_an_engine_unless_sampling_differs():
+    ModelVariant.objects.create(name="a", model="tiny-moe", generation={"max_new_tokens": 8})
+    ModelVariant.objects.create(name="b", model="tiny-moe", generation={"max_new_tokens": 30})
+    ModelVariant.objects.create(name="c", model="tiny-moe", generation={"temperature": 0.7})
+    a, b, c = (variant_settings(n) for n in "abc")
+    assert a.engine_key == b.engine_key and (a.max_new_tokens, b.max_new_tokens) == (8, 30)
+    assert c.engine_key != a.engine_key

@@ -5,4 +5,4 @@ from supportbot.experiments.models import ModelVariant
 
 @admin.register(ModelVariant)
 class ModelVariantAdmin(admin.ModelAdmin):
-    list_display = ("name", "model", "quantization", "is_moe", "queue", "is_default")
+    list_display = ("name", "model", "quantization", "is_moe", "is_default")

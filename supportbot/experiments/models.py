@@ -19,9 +19,9 @@ class ModelVariant(models.Model):
     )
     is_moe = models.BooleanField(default=False)
     context_length = models.PositiveIntegerField(default=2048)
+    # The variant owns every generation setting: max_new_tokens and the sampling parameters
+    # (temperature, top_k, top_p, repetition_penalty); absent ones take the deployment's.
     generation = models.JSONField(default=dict, blank=True)
-    prompt_version = models.CharField(max_length=32, default="v1")
-    queue = models.CharField(max_length=64, blank=True)
     is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -36,11 +36,6 @@ class ModelVariant(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.queue:
-            self.queue = f"variant.{self.name}"
-        super().save(*args, **kwargs)
 
     @classmethod
     def get_default(cls) -> ModelVariant:

@@ -100,6 +100,18 @@ class InProcessDispatcher:
                 self._runtimes[variant.engine_key] = runtime
             return runtime
 
+    def install_engine(self, variant: str, engine: Engine) -> None:
+        """Serve ``variant`` with an engine built elsewhere (a benchmark's, a test's)."""
+        with self._engine_lock:
+            self._engines[variant_settings(variant).engine_key] = engine
+        with self._lock:
+            self._runtimes.pop(variant_settings(variant).engine_key, None)
+
+    def is_generating(self, request_id: str) -> bool:
+        with self._lock:
+            runtimes = list(self._runtimes.values())
+        return any(runtime.is_generating(request_id) for runtime in runtimes)
+
     def engine(self, variant: str = DEFAULT_VARIANT) -> Engine:
         """The engine that serves ``variant`` (blocking; call from a thread)."""
         try:

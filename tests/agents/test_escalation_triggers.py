@@ -3,12 +3,9 @@ says nothing once people have the conversation."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from channels.db import database_sync_to_async
 
-from supportbot.chat.dispatch import get_dispatcher
 from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, Priority
 from tests.chat.helpers import receive_reply, receive_until, send_message
 
@@ -37,25 +34,6 @@ def reasons(conversation) -> list[str]:
             conversation=conversation, kind=ConversationEvent.Kind.STATE_CHANGED
         ).values_list("reason", flat=True)
     )
-
-
-async def relay_scripted_reply(job, text: str) -> None:
-    """Stream ``text`` as the engine would for ``job`` through the in-process dispatcher's
-    real relay (the model's words are scripted, everything after it is real)."""
-    from inference_worker.sequence import FinishReason, StreamEvent
-
-    events: asyncio.Queue[StreamEvent] = asyncio.Queue()
-    events.put_nowait(StreamEvent(job.request_id, text, num_tokens=len(text.split())))
-    events.put_nowait(
-        StreamEvent(
-            job.request_id, text, done=True, finish_reason=FinishReason.STOP,
-            num_tokens=len(text.split()), submitted_at=job.queued_at,
-            first_token_at=job.queued_at, finished_at=job.queued_at,
-        )
-    )  # fmt: skip
-    dispatcher = get_dispatcher()
-    engine = await asyncio.get_running_loop().run_in_executor(None, dispatcher.engine)
-    await dispatcher._relay_stream(job, events, engine)
 
 
 def bot_messages(conversation) -> int:
@@ -110,67 +88,6 @@ async def test_too_many_bot_turns_bring_in_a_person(conversation_factory, connec
     frames = await receive_until(ws, "handoff", timeout=30)
     assert frames[-1]["reason"] == "no_progress"
     assert await database_sync_to_async(bot_messages)(conversation) == 1
-
-
-async def test_a_reply_that_hands_over_escalates_after_it_is_shown(conversation_factory, connect):
-    from supportbot.chat import services
-    from supportbot.chat.prompts import build_reply_job
-
-    conversation, token = await database_sync_to_async(conversation_factory)()
-    ws, _ = await connect(conversation, token)
-
-    def ask():
-        import uuid
-
-        asked = services.receive_customer_message(
-            conversation.pk, client_id=uuid.uuid4(), text="Do you sell spare parts for the X200?"
-        )
-        return build_reply_job(asked.message)
-
-    job = await database_sync_to_async(ask)()
-    text = "I'm sorry, I don't have that information. I'll pass your question to a colleague."
-    await relay_scripted_reply(job, text)
-
-    frames = await receive_until(ws, "handoff", timeout=30)
-    types = [f["type"] for f in frames]
-    assert types.index("bot.done") < types.index("handoff")  # the reply is shown first
-    assert frames[-1]["reason"] == "bot_cannot_help"
-    assert await database_sync_to_async(reasons)(conversation) == ["bot_cannot_help"]
-
-
-async def test_a_reply_finished_after_people_took_over_is_taken_back_not_stored(
-    conversation_factory, connect
-):
-    import uuid
-
-    from supportbot.chat import services
-    from supportbot.chat.escalation import Reason, escalate
-    from supportbot.chat.prompts import build_reply_job
-
-    conversation, token = await database_sync_to_async(conversation_factory)()
-    ws, _ = await connect(conversation, token)
-
-    def ask_then_escalate():
-        asked = services.receive_customer_message(
-            conversation.pk, client_id=uuid.uuid4(), text="Where is my parcel?"
-        )
-        job = build_reply_job(asked.message)
-        escalate(conversation.pk, reason=Reason.CUSTOMER_BUTTON)  # while the bot writes
-        return job
-
-    job = await database_sync_to_async(ask_then_escalate)()
-    text = "Your parcel ships tomorrow."
-    await relay_scripted_reply(job, text)
-
-    frames = await receive_until(ws, "bot.retract", timeout=30)
-    assert not [f for f in frames if f["type"] == "bot.done"]
-    assert await database_sync_to_async(bot_messages)(conversation) == 0
-    superseded = await database_sync_to_async(
-        ConversationEvent.objects.filter(
-            conversation=conversation, kind="bot_failed", reason="superseded"
-        ).count
-    )()
-    assert superseded == 1
 
 
 async def test_distress_while_waiting_makes_the_ticket_urgent(conversation_factory, connect):

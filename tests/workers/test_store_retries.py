@@ -11,13 +11,13 @@ import uuid
 import pytest
 import redis
 from django.db import OperationalError, connection
+from supportbot.chat.worker_adapter import DjangoReplySink
 
 from inference_worker.output_guard import GuardDecision
 from inference_worker.sequence import FinishReason, StreamEvent
 from supportbot.chat import services
 from supportbot.chat.models import Actor, Conversation, Message
 from supportbot.chat.prompts import build_reply_job
-from supportbot.chat.worker_adapter import DjangoReplySink
 from supportbot.safety.models import SafetyEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)

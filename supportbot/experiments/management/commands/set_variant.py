@@ -28,7 +28,9 @@ class Command(BaseCommand):
         moe.add_argument("--moe", dest="is_moe", action="store_true", default=None)
         moe.add_argument("--dense", dest="is_moe", action="store_false")
         parser.add_argument("--context-length", type=int)
-        parser.add_argument("--prompt-version")
+        parser.add_argument(
+            "--max-new-tokens", type=int, help="bound on one reply's length (default: settings)"
+        )
         parser.add_argument("--temperature", type=float)
         parser.add_argument("--top-k", type=int)
         parser.add_argument("--top-p", type=float)
@@ -45,13 +47,17 @@ class Command(BaseCommand):
             if not options["model"]:
                 raise CommandError(f"variant {name!r} does not exist yet: give --model")
             variant = ModelVariant(name=name)
-        for field in ("model", "quantization", "is_moe", "context_length", "prompt_version"):
+        for field in ("model", "quantization", "is_moe", "context_length"):
             if options[field] is not None:
                 setattr(variant, field, options[field])
         if variant.context_length < 2:
             raise CommandError("--context-length must be at least 2")
         generation = dict(variant.generation or {})
         generation.update({k: options[k] for k in SAMPLING_OPTIONS if options[k] is not None})
+        if options["max_new_tokens"] is not None:
+            if not 1 <= options["max_new_tokens"] < variant.context_length:
+                raise CommandError("--max-new-tokens must be between 1 and the context length")
+            generation["max_new_tokens"] = options["max_new_tokens"]
         try:
             SamplingDefaults(**{k: generation[k] for k in SAMPLING_OPTIONS if k in generation})
         except ValueError as exc:
@@ -65,5 +71,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{variant.name}: {variant.model} ({variant.quantization}, "
             f"{'MoE' if variant.is_moe else 'dense'}, context {variant.context_length}) "
-            f"on queue {variant.queue}{' [default]' if variant.is_default else ''}"
+            f"served on queue variant.{variant.name}{' [default]' if variant.is_default else ''}"
         )
