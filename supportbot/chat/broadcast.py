@@ -78,8 +78,9 @@ def to_customers_on_commit(
 
 
 @contextlib.contextmanager
-def publishing_through(publisher: Publisher) -> Iterator[None]:
-    """Route this context's publishing through ``publisher`` (e.g. a worker's own loop)."""
+def publishing_through(publisher: Publisher | None) -> Iterator[None]:
+    """Route this context's publishing through ``publisher`` (e.g. a worker's own loop;
+    None: the default way)."""
     token = _publisher.set(publisher)
     try:
         yield

@@ -59,12 +59,13 @@ class DjangoReplySink:
     def attach(self, run_on_loop: RunOnLoop) -> None:
         self._run_on_loop = run_on_loop
 
-    def _publisher(self) -> broadcast.Publisher:
+    def _publisher(self) -> broadcast.Publisher | None:
+        """Through the runtime's loop, after the deltas; unattached, the default way."""
         run_on_loop = self._run_on_loop
+        if run_on_loop is None:
+            return None
 
         def publish(group: str, message: dict) -> None:
-            if run_on_loop is None:
-                raise RuntimeError("the sink is not attached to a runtime")
             run_on_loop(get_channel_layer().group_send(group, message))
 
         return publish

@@ -199,7 +199,11 @@ def worker_stack(redis_server, settings, transactional_db, tmp_path):
         }
     }
     settings.REDIS_URL = redis_server.url()  # where /metrics finds the workers' figures
-    settings.SUPPORTBOT = {**settings.SUPPORTBOT, "ENGINE": "celery"}
+    settings.SUPPORTBOT = {
+        **settings.SUPPORTBOT,
+        "ENGINE": "celery",
+        "DISPATCHER": "supportbot.serving.celery_dispatch.CeleryDispatcher",
+    }
     stack = WorkerStack(redis_server, tmp_path, broker_url=redis_server.url(1))
     use_broker(stack.broker_url)
     reset_dispatcher()

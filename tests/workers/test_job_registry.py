@@ -8,7 +8,7 @@ import threading
 import pytest
 import redis
 
-from supportbot.chat import job_registry
+from supportbot.serving import job_registry
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import uuid
 import pytest
 import redis
 from django.db import OperationalError, connection
-from supportbot.chat.worker_adapter import DjangoReplySink
 
 from inference_worker.output_guard import GuardDecision
 from inference_worker.sequence import FinishReason, StreamEvent
@@ -19,6 +18,8 @@ from supportbot.chat import services
 from supportbot.chat.models import Actor, Conversation, Message
 from supportbot.chat.prompts import build_reply_job
 from supportbot.safety.models import SafetyEvent
+from supportbot.serving.job_registry import RedisJobRecords
+from supportbot.serving.worker_adapter import DjangoReplySink
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +42,7 @@ class FailFirstInserts:
 @pytest.fixture
 def sink(redis_server):
     client = redis.Redis.from_url(redis_server.url(3))
-    yield DjangoReplySink(client)
+    yield DjangoReplySink(RedisJobRecords(client))
     client.flushdb()
     client.close()
 
@@ -66,10 +67,10 @@ def finished(job, text: str) -> StreamEvent:
 def test_a_generated_reply_is_stored_after_a_failed_attempt(sink, job):
     flaky = FailFirstInserts(times=1)
     with connection.execute_wrapper(flaky):
-        frame = sink.store_reply(job, finished(job, "It ships tomorrow."), worker="w1")
+        stored = sink.store_reply(job, finished(job, "It ships tomorrow."), worker="w1")
 
     assert flaky.failed == 1
-    assert frame["type"] == "bot.done" and frame["seq"] is not None
+    assert stored
     reply = Message.objects.get(reply_to_id=job.reply_to_id, role=Actor.BOT)
     assert reply.text == "It ships tomorrow."
 
@@ -79,10 +80,9 @@ def test_a_blocked_reply_is_stored_after_a_failed_attempt(sink, job):
     decision = GuardDecision(False, reason="link to another host", categories=("active_content",))
     event = finished(job, "Claim it at https://evil.example.net now.")
     with connection.execute_wrapper(flaky):
-        frame = sink.store_blocked_reply(job, event, decision, worker="w1")
+        sink.store_blocked_reply(job, event, decision, worker="w1")
 
     assert flaky.failed == 1
-    assert frame["type"] == "bot.done" and "evil.example" not in frame["text"]
     reply = Message.objects.get(reply_to_id=job.reply_to_id, role=Actor.BOT)
     assert reply.finish_reason == "blocked" and "evil.example" not in reply.text
     # One reply, one safety event, one escalation: the retry did not double anything.

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
-from supportbot.chat.celery_dispatch import queue_depth
 
 from supportbot.channel_layers import redis_channel_layer
 from supportbot.chat.models import Actor, ConversationEvent, Message
+from supportbot.serving.celery_dispatch import queue_depth
 from tests.chat.helpers import receive_reply, receive_until, send_message
 from tests.ops.test_metrics import scrape, value
 from tests.workers.conftest import RedisServer, use_broker
