@@ -51,6 +51,7 @@ class StreamEvent:
     scheduled_at: float | None = None
     first_token_at: float | None = None
     finished_at: float | None = None
+    prompt_tokens: int = 0  # on ``done`` events: the prompt's length after truncation
 
 
 @dataclass(slots=True, eq=False)
@@ -142,4 +143,5 @@ class Sequence:
             scheduled_at=self.scheduled_at,
             first_token_at=self.first_token_at,
             finished_at=self.finished_at,
+            prompt_tokens=len(self.prompt_ids),
         )

@@ -20,7 +20,7 @@ from supportbot.agents.services import AgentActionError
 from supportbot.chat import broadcast, frames
 from supportbot.chat.ratelimit import SlidingWindow
 from supportbot.chat.validation import clean_text
-from supportbot.serving.agent_text import EngineClient
+from supportbot.serving.engine_client import EngineClient
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from supportbot.agents import notify, snapshots, triggers
 from supportbot.chat import broadcast
-from supportbot.chat.models import ConversationEvent
+from supportbot.chat.models import Conversation, ConversationEvent
 
 QUEUE_EVENTS = frozenset(
     {
@@ -33,6 +33,10 @@ def on_message(sender, *, conversation, message, **kwargs) -> None:
 def on_conversation_changed(sender, *, conversation, event, **kwargs) -> None:
     if event.kind not in QUEUE_EVENTS:
         return
+    if event.to_state == Conversation.State.WAITING_AGENT and event.from_state != event.to_state:
+        # A fact for the metrics: was anybody there to take it? (DESIGN.md, "Escalation")
+        event.data = {**event.data, "agents_online": triggers.agents_online()}
+        event.save(update_fields=["data"])
     if event.kind in (ConversationEvent.Kind.STATE_CHANGED, ConversationEvent.Kind.TRANSFERRED):
         notify.to_conversation_agents(str(conversation.public_id), notify.state_frame(conversation))
     notify.queue_changed()

@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from supportbot.agents.services import AgentActionError, visible_to
 from supportbot.chat.models import Actor, Message
 from supportbot.chat.prompts import build_reply_job
-from supportbot.serving.agent_text import EngineClient
+from supportbot.serving.engine_client import EngineClient
 
 
 def _last_customer_job(public_id: str, user) -> dict:

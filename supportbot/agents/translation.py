@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from supportbot.agents.models import MessageTranslation
 from supportbot.chat.models import Actor, Conversation, Message
-from supportbot.serving.agent_text import EngineClient
+from supportbot.serving.engine_client import EngineClient
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,14 @@ async def translate(
     """``text`` in ``target``; empty when the engine gave nothing."""
     variant = await database_sync_to_async(variant_of)(public_id)
     return await client.generate(
-        {"kind": "translate", "text": text, "source": source, "target": target}, variant=variant
+        {
+            "kind": "translate",
+            "text": text,
+            "source": source,
+            "target": target,
+            "conversation": public_id,
+        },
+        variant=variant,
     )
 
 

@@ -44,9 +44,8 @@ def record_csat(conversation_id: int, *, rating: int, comment: str = "") -> Csat
                 handled_by=handled_by,
                 language=conversation.language,
             )
-            ConversationEvent.objects.create(
-                conversation=conversation,
-                kind=ConversationEvent.Kind.CSAT_RECORDED,
+            conversation.log(
+                ConversationEvent.Kind.CSAT_RECORDED,
                 actor=Actor.CUSTOMER,
                 data={"rating": rating, "handled_by": handled_by},
             )
@@ -80,8 +79,4 @@ def note_csat_requested(conversation: Conversation) -> None:
         # Locked: an agent's resolve and the customer's resume may ask at the same moment.
         Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
         if not conversation.events.filter(kind=ConversationEvent.Kind.CSAT_REQUESTED).exists():
-            ConversationEvent.objects.create(
-                conversation=conversation,
-                kind=ConversationEvent.Kind.CSAT_REQUESTED,
-                actor=Actor.SYSTEM,
-            )
+            conversation.log(ConversationEvent.Kind.CSAT_REQUESTED, actor=Actor.SYSTEM)

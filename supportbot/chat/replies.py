@@ -51,7 +51,7 @@ class ReplyOutcome:
             completed_at=event.finished_at,
             engine_submitted_at=event.submitted_at or None,
             worker=worker,
-            prompt_tokens=getattr(event, "prompt_tokens", 0),
+            prompt_tokens=event.prompt_tokens,
         )
 
     def event_data(self) -> dict:

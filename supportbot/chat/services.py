@@ -222,6 +222,7 @@ def _answer_for_safety(
         text=safety_message(kind, conversation.language),
         language=conversation.language,
         reply_to=message,
+        variant=conversation.variant,
         finish_reason="safety",
     )
     conversation.save(update_fields=["last_seq", "updated_at"])

@@ -87,9 +87,7 @@ class InProcessEngineCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         if settings.SUPPORTBOT["ENGINE"] != "inprocess":
             return
-        from supportbot.chat.dispatching import get_dispatcher
-
-        for metrics in getattr(get_dispatcher(), "engine_metrics", list)():
+        for metrics in serving_metrics.local_engine_metrics():
             yield from metrics.registry.collect()
 
 

@@ -23,9 +23,9 @@ from django.db import close_old_connections
 
 from inference_worker.engine import Engine
 from inference_worker.jobs import ReplyJob
-from inference_worker.metrics import EngineMetrics
 from inference_worker.serving import EngineBusy, Generation, ServeResult, WorkerRuntime
 from supportbot.chat.dispatching import DispatchError
+from supportbot.serving import metrics as serving_metrics
 from supportbot.serving.engines import (
     VariantSettings,
     check_variant,
@@ -49,6 +49,7 @@ class InProcessDispatcher:
         # One loaded engine, and its runtime, per distinct engine settings.
         self._engines: dict[tuple, Engine] = {}
         self._runtimes: dict[tuple, WorkerRuntime] = {}
+        self._tracked: set[tuple] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         options = settings.SUPPORTBOT
         # Job threads wait on the engine; the engine's batch width bounds useful concurrency.
@@ -98,6 +99,10 @@ class InProcessDispatcher:
                     loop=self._loop,
                 )
                 self._runtimes[variant.engine_key] = runtime
+                if variant.engine_key not in self._tracked:
+                    # Once per engine; a later runtime on a new loop shares its counters' job.
+                    self._tracked.add(variant.engine_key)
+                    serving_metrics.track_local_engine(runtime.metrics)
             return runtime
 
     def install_engine(self, variant: str, engine: Engine) -> None:
@@ -119,10 +124,6 @@ class InProcessDispatcher:
         finally:
             close_old_connections()
 
-    def engine_metrics(self) -> list[EngineMetrics]:
-        with self._lock:
-            return [runtime.metrics for runtime in self._runtimes.values()]
-
     def preload(self) -> None:
         """Load the default variant's model (from a thread, before the first customer)."""
         from supportbot.experiments.models import ModelVariant
@@ -139,6 +140,7 @@ class InProcessDispatcher:
             engines, self._engines = list(self._engines.values()), {}
         for engine in engines:
             engine.stop()
+        serving_metrics.forget_local_engines()
 
     # -- jobs --------------------------------------------------------------------------
 

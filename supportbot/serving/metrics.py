@@ -5,6 +5,7 @@ engine metrics each worker publishes to Redis for ``/metrics`` to relay (``suppo
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 from django.conf import settings
@@ -33,3 +34,24 @@ def publish_worker_metrics(worker: str, exposition: bytes, client=None) -> None:
     client = client or redis_client()
     entry = json.dumps({"at": time.time(), "text": exposition.decode()})
     client.set(WORKER_KEY_PREFIX + worker, entry, ex=WORKER_ENTRY_TTL_S)
+
+
+# The embedded default's engines register their metrics here for /metrics to report.
+_local_engines: list = []
+_local_lock = threading.Lock()
+
+
+def track_local_engine(metrics) -> None:
+    """An engine of this process (``EngineMetrics``) that /metrics should report."""
+    with _local_lock:
+        _local_engines.append(metrics)
+
+
+def forget_local_engines() -> None:
+    with _local_lock:
+        _local_engines.clear()
+
+
+def local_engine_metrics() -> list:
+    with _local_lock:
+        return list(_local_engines)

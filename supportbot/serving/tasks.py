@@ -49,7 +49,8 @@ def agent_text(request: dict) -> None:
     from supportbot.serving.agent_text import generate_locally
 
     try:
-        text = generate_locally(worker_process.runtime().engine, request)
+        runtime = worker_process.runtime()
+        text = generate_locally(runtime.engine, request, worker=runtime.worker)
     except Exception:
         logger.exception("agent %s request %s failed", request.get("kind"), request.get("id"))
         text = ""

@@ -24,6 +24,8 @@ from supportbot.chat import broadcast, frames, replies
 from supportbot.chat.models import Actor, Message
 from supportbot.detectors.bot_handover import bot_cannot_help
 from supportbot.safety.guard import blocked_verdict, output_checker
+from supportbot.serving.accounting import record_generation
+from supportbot.serving.models import GenerationRecord
 
 logger = logging.getLogger(__name__)
 
@@ -98,12 +100,32 @@ class DjangoReplySink:
         cannot_help = bool(outcome.text) and outcome.finish_reason not in ("abort", "error")
         cannot_help = cannot_help and bot_cannot_help(outcome.text)
         with broadcast.publishing_through(self._publisher()):
-            reply, _created = self._with_retries(
+            reply, created = self._with_retries(
                 job,
                 lambda: replies.store_bot_reply(job.reply_to_id, outcome, cannot_help=cannot_help),
             )
         self.records.ended(job, answered=reply is not None)
+        if created or reply is None:
+            failed = not outcome.text or outcome.finish_reason in ("abort", "error")
+            failure = (
+                "" if reply is not None else (outcome.finish_reason if failed else "superseded")
+            )
+            self._record(job, event, worker, failure=failure or "")
         return reply is not None
+
+    def _record(self, job: ReplyJob, event: StreamEvent, worker: str, **kwargs) -> None:
+        conversation_id = (
+            Message.objects.filter(pk=job.reply_to_id).values_list("conversation_id", flat=True)
+        ).first()
+        record_generation(
+            event,
+            purpose=GenerationRecord.Purpose.REPLY,
+            variant=job.variant,
+            worker=worker,
+            conversation_id=conversation_id,
+            reply_to_id=job.reply_to_id,
+            **kwargs,
+        )
 
     def store_blocked_reply(
         self, job: ReplyJob, event: StreamEvent, decision: GuardDecision, *, worker: str
@@ -115,6 +137,7 @@ class DjangoReplySink:
                 job, lambda: replies.store_blocked_reply(job.reply_to_id, outcome, verdict)
             )
         self.records.ended(job, answered=reply is not None)
+        self._record(job, event, worker, finish_reason="blocked")
 
     def delta_frame(self, job: ReplyJob, text: str) -> Frame:
         return frames.bot_delta(job.reply_to_seq, text)

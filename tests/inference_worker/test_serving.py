@@ -17,16 +17,28 @@ from inference_worker.serving import ServeResult, WorkerRuntime
 
 
 class RecordingSink:
+    """Stores in a dict and announces through the runtime's loop, as the Django sink does."""
+
     def __init__(self) -> None:
         self.stored: dict[int, str] = {}
         self.frames: list[tuple[str, dict]] = []
         self.events: list[str] = []
         self.fail_store = False
         self.lock = threading.Lock()
+        self.run_on_loop = None
 
-    def stored_reply_frame(self, job):
+    def attach(self, run_on_loop):
+        self.run_on_loop = run_on_loop
+
+    def announce(self, job, frame):
+        self.run_on_loop(self.publish(job.conversation, frame))
+
+    def announce_stored_reply(self, job):
         text = self.stored.get(job.reply_to_id)
-        return None if text is None else {"type": "bot.done", "seq": 99, "text": text}
+        if text is None:
+            return False
+        self.announce(job, {"type": "bot.done", "seq": 99, "text": text})
+        return True
 
     def job_started(self, job):
         self.events.append(f"started {job.request_id}")
@@ -38,7 +50,9 @@ class RecordingSink:
             if event.text and job.reply_to_id not in self.stored:
                 self.stored[job.reply_to_id] = event.text
         self.events.append(f"stored {job.request_id}")
-        return {"type": "bot.done", "seq": 99 if event.text else None, "text": event.text}
+        seq = 99 if event.text else None
+        self.announce(job, {"type": "bot.done", "seq": seq, "text": event.text})
+        return seq is not None
 
     def job_abandoned(self, job, *, will_retry):
         self.events.append(f"abandoned {job.request_id} retry={will_retry}")
@@ -54,15 +68,9 @@ class RecordingSink:
     def store_blocked_reply(self, job, event, decision, *, worker):
         self.events.append(f"blocked {job.request_id}: {decision.reason}")
         self.stored[job.reply_to_id] = "safe reply"
-        return {"type": "bot.done", "seq": 99, "text": "safe reply"}
-
-    def retract_frame(self, job):
-        return {"type": "bot.retract"}
-
-    def handoff_frame(self, job):
-        if self.stored.get(job.reply_to_id) != "safe reply":
-            return None  # still with the bot
-        return {"type": "handoff", "state": "waiting_agent", "reason": "safety"}
+        self.announce(job, {"type": "bot.retract"})
+        self.announce(job, {"type": "bot.done", "seq": 99, "text": "safe reply"})
+        self.announce(job, {"type": "handoff", "state": "waiting_agent", "reason": "safety"})
 
     def delta_frame(self, job, text):
         return {"type": "bot.delta", "text": text}
@@ -115,6 +123,8 @@ def test_a_redelivered_job_whose_reply_is_stored_is_announced_not_generated(runt
     assert serving.serve(job(), redelivered=True) is ServeResult.ALREADY_ANSWERED
     assert sink.frames == [("conv-1", {"type": "bot.done", "seq": 99, "text": "Already answered."})]
     assert sink.events == []  # no generation started
+    # The runtime checks for a stored reply on every job, redelivered or not.
+    assert serving.serve(job()) is ServeResult.ALREADY_ANSWERED
 
 
 def test_a_restarted_job_tells_the_customer_then_streams_the_whole_reply(runtime):

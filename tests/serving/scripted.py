@@ -46,17 +46,21 @@ class ScriptedEngine:
 
     def _play(self, request: GenerationRequest, on_event) -> None:
         started = time.time()
+        prompt_tokens = len(self.tokenizer(request.prompt)["input_ids"])
         text = ""
         for count, piece in enumerate(self.pieces, 1):
             time.sleep(self.delay_s)
             with self._lock:
                 aborted = request.request_id in self._aborted
             if aborted:
-                on_event(self._final(request, text, FinishReason.ABORT, count - 1, started))
+                final = self._final(request, text, FinishReason.ABORT, count - 1, started)
+                on_event(final)
                 return
             text += piece
             on_event(StreamEvent(request.request_id, piece, num_tokens=count))
-        on_event(self._final(request, text.strip(), FinishReason.STOP, len(self.pieces), started))
+        final = self._final(request, text.strip(), FinishReason.STOP, len(self.pieces), started)
+        final.prompt_tokens = prompt_tokens
+        on_event(final)
 
     @staticmethod
     def _final(request, text, reason, tokens, started) -> StreamEvent:

@@ -12,6 +12,7 @@ from supportbot.chat import services
 from supportbot.chat.escalation import Reason, escalate
 from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message
 from supportbot.safety.models import SafetyEvent
+from supportbot.serving.models import GenerationRecord
 from tests.chat.helpers import receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,6 +26,14 @@ def ask(conversation, text: str):
 
 def bot_replies(conversation) -> list[Message]:
     return list(Message.objects.filter(conversation=conversation, role=Actor.BOT))
+
+
+def generations(conversation) -> list[tuple]:
+    return list(
+        GenerationRecord.objects.filter(conversation=conversation).values_list(
+            "purpose", "variant", "finish_reason", "failure"
+        )
+    )
 
 
 def failures(conversation) -> list[str]:
@@ -56,6 +65,9 @@ async def test_a_reply_streams_and_is_stored_once(transport, conversation_factor
         3,
     )
     assert reply.variant_id is not None  # which variant wrote it
+    record = await database_sync_to_async(GenerationRecord.objects.get)(conversation=conversation)
+    assert (record.purpose, record.variant, record.completion_tokens) == ("reply", "default", 3)
+    assert record.prompt_tokens > 10 and record.engine_seconds >= 0 and record.failure == ""
 
     # The same job again (a redelivery, a second tab): announced, not generated twice.
     submitted = len(transport.engine.submitted)
@@ -100,6 +112,9 @@ async def test_an_unsafe_sentence_never_reaches_the_socket(
     assert (event.direction, event.action, event.categories) == (
         "output", "block", ["active_content"],
     )  # fmt: skip
+    assert await database_sync_to_async(generations)(conversation) == [
+        ("reply", "default", "blocked", "")
+    ]
     await ws.disconnect()
 
 
@@ -135,6 +150,9 @@ async def test_a_reply_finished_after_people_took_over_is_taken_back_not_stored(
     assert frames[-1]["reply_to"] == job.reply_to_seq
     assert await database_sync_to_async(bot_replies)(conversation) == []
     assert await database_sync_to_async(failures)(conversation) == ["superseded"]
+    assert await database_sync_to_async(generations)(conversation) == [
+        ("reply", "default", "stop", "superseded")
+    ]
     await ws.disconnect()
 
 
@@ -151,6 +169,9 @@ async def test_a_stuck_generation_times_out_and_the_question_stays_open(
     assert frames[-1]["seq"] is None and frames[-1]["finish_reason"] == "error"
     assert await database_sync_to_async(bot_replies)(conversation) == []
     assert await database_sync_to_async(failures)(conversation) == ["error"]
+    assert await database_sync_to_async(generations)(conversation) == [
+        ("reply", "default", "error", "error")
+    ]
     pending = await database_sync_to_async(services.unanswered_customer_message)(conversation.pk)
     assert pending is not None and pending.pk == job.reply_to_id
     await ws.disconnect()

@@ -1,0 +1,48 @@
+"""What every generation cost and how it ended: the facts behind cost and engine metrics.
+
+One row per generation the engine ran (or was asked to run and failed): customer replies,
+agents' drafts and translations, each tagged with its purpose and variant. The dashboard's
+cost figures (DESIGN.md, "Cost") sum these rows; docs/architecture.md defines each field.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class GenerationRecord(models.Model):
+    class Purpose(models.TextChoices):
+        REPLY = "reply", "reply to a customer"
+        DRAFT = "draft", "draft for an agent"
+        TRANSLATION = "translation", "translation for an agent or a customer"
+
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    variant = models.CharField(max_length=64, db_index=True)
+    worker = models.CharField(max_length=128, blank=True)
+    conversation = models.ForeignKey(
+        "chat.Conversation", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="generations",
+    )  # fmt: skip
+    # The customer message a reply answers (replies only).
+    reply_to = models.ForeignKey(
+        "chat.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    # Wall time the sequence held a slot in the engine's running batch (admitted -> done).
+    engine_seconds = models.FloatField(default=0.0)
+    # Waiting in front of the engine (submitted -> admitted), and to the first token.
+    queue_seconds = models.FloatField(null=True, blank=True)
+    ttft_seconds = models.FloatField(null=True, blank=True)
+    # stop | length | abort | error | blocked (the output guard) | timeout
+    finish_reason = models.CharField(max_length=16)
+    # Why nothing usable came out, when so (e.g. "superseded", "empty", "timeout").
+    failure = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["purpose", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.variant} {self.finish_reason}"
