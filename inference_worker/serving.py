@@ -69,6 +69,9 @@ class ReplySink(Protocol):
     def job_abandoned(self, job: ReplyJob, *, will_retry: bool) -> None:
         """The job ends without a stored reply; ``will_retry``: it is queued again."""
 
+    def job_finished(self, job: ReplyJob) -> None:
+        """The job is over, however it ended (the conversation may take its next reply)."""
+
     def output_checker(self, job: ReplyJob) -> Checker | None:
         """The output guard's check for this job's reply, or None to stream unchecked."""
 
@@ -229,6 +232,7 @@ class WorkerRuntime:
         except Exception:
             logger.exception("preparing %s failed", job.request_id)
             self._forget(placeholder, None)
+            self._finished(job)
             raise
         if redelivered:
             self.metrics.redelivered.inc()
@@ -260,7 +264,14 @@ class WorkerRuntime:
             result = self._finish(generation)
         finally:
             self._forget(generation, result)
+            self._finished(generation.job)
         return result
+
+    def _finished(self, job: ReplyJob) -> None:
+        try:
+            self.sink.job_finished(job)
+        except Exception:
+            logger.exception("ending %s failed", job.request_id)
 
     def _forget(self, generation: Generation, result: ServeResult | None) -> None:
         with self._inflight_lock:

@@ -152,8 +152,14 @@ SUPPORTBOT = {
     "WIDGET_ORIGINS": env_list("SUPPORTBOT_WIDGET_ORIGINS"),
     "MAX_MESSAGE_CHARS": 4000,
     "MAX_FRAME_BYTES": 64 * 1024,
+    # Budgets shared by every socket and web process (through the cache): per conversation,
+    # and per client address (an office behind one NAT address counts as one).
     "RATE_LIMIT_MESSAGES": env_int("SUPPORTBOT_RATE_LIMIT_MESSAGES", 10, minimum=1),
+    "RATE_LIMIT_ADDRESS_MESSAGES": env_int("SUPPORTBOT_RATE_LIMIT_ADDRESS_MESSAGES", 60, minimum=1),
     "RATE_LIMIT_WINDOW_S": env_float("SUPPORTBOT_RATE_LIMIT_WINDOW_S", 10.0),
+    # Resumes per minute.
+    "RATE_LIMIT_RESUMES": env_int("SUPPORTBOT_RATE_LIMIT_RESUMES", 12, minimum=1),
+    "RATE_LIMIT_ADDRESS_RESUMES": env_int("SUPPORTBOT_RATE_LIMIT_ADDRESS_RESUMES", 120, minimum=1),
     # Proxies in front of the server that append to X-Forwarded-For (0: use REMOTE_ADDR).
     "TRUSTED_PROXY_HOPS": env_int("SUPPORTBOT_TRUSTED_PROXY_HOPS", 0, minimum=0),
     "CONVERSATIONS_PER_HOUR_PER_IP": env_int("SUPPORTBOT_CONVERSATIONS_PER_HOUR", 60, minimum=1),

@@ -16,6 +16,14 @@ def tiny_moe():
 ORIGIN = "http://127.0.0.1:8000"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Budgets are shared through the cache (every test's sockets share one address)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def conversation_factory(transactional_db):
     """Open conversations the way the API does; returns (conversation, token)."""

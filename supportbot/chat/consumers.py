@@ -14,6 +14,7 @@ from django.conf import settings
 
 from inference_worker.jobs import ReplyJob
 from supportbot.chat import broadcast, csat, frames, services, signals
+from supportbot.chat.clients import socket_address
 from supportbot.chat.csat import csat_pending, csat_request_frame
 from supportbot.chat.dispatching import DispatchError, get_dispatcher
 from supportbot.chat.escalation import (
@@ -27,7 +28,7 @@ from supportbot.chat.escalation import (
 )
 from supportbot.chat.language import LanguageGuess, detect_language
 from supportbot.chat.models import Actor, Conversation
-from supportbot.chat.ratelimit import SlidingWindow
+from supportbot.chat.ratelimit import Budget, message_budget, resume_budget
 from supportbot.chat.validation import (
     Contact,
     Csat,
@@ -97,11 +98,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if conversation is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        options = settings.SUPPORTBOT
         self.conversation = conversation
         self.public_id = str(conversation.public_id)
         self.group = broadcast.group_name(self.public_id)
-        self.rate = SlidingWindow(options["RATE_LIMIT_MESSAGES"], options["RATE_LIMIT_WINDOW_S"])
+        self.address = socket_address(self.scope)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         get_dispatcher().customer_joined(self.public_id)
@@ -130,10 +130,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(command, SendMessage):
             await self.handle_message(command)
         elif isinstance(command, Resume):
+            if not await self.spend(resume_budget()):
+                await self.send_json(
+                    frames.error("rate_limited", "Too many resumes; wait a minute.")
+                )
+                return
             await self.handle_resume(command)
         elif isinstance(command, Typing):
             await self.handle_typing()
-        elif not self.rate.allow():
+        elif not await self.spend(message_budget()):
             # Frames that write to the database share the messages' budget.
             await self.send_json(frames.error("rate_limited", "Too many requests; wait a moment."))
         elif isinstance(command, Escalate):
@@ -144,6 +149,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.handle_contact(command)
         elif isinstance(command, Csat):
             await self.handle_csat(command)
+
+    async def spend(self, budget: Budget) -> bool:
+        """One unit of ``budget``, shared with every socket of this conversation and address."""
+        return await sync_to_async(budget.allow, thread_sensitive=False)(
+            self.public_id, self.address
+        )
 
     async def handle_escalate(self) -> None:
         moved = await database_sync_to_async(escalate)(
@@ -197,7 +208,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def handle_message(self, command: SendMessage) -> None:
         client_id = str(command.client_id)
-        if not self.rate.allow():
+        if not await self.spend(message_budget()):
             await self.send_json(
                 frames.error("rate_limited", "Too many messages; wait a few seconds.", client_id)
             )

@@ -227,6 +227,12 @@ def _profile_columns() -> dict[str, tuple[int, ...]]:
     }
 
 
+# Evidence enough for any chat message, and a bound on the work and on the word cache's keys:
+# a 4,000-letter "word" is not a word, and 1,000 characters name a language.
+MAX_DETECT_CHARS = 1000
+MAX_WORD_CHARS = 32
+
+
 @lru_cache(maxsize=50_000)
 def _word_loglik(word: str) -> tuple[float, ...]:
     """Tempered log-likelihood of one word under every langdetect profile.
@@ -259,7 +265,7 @@ def _words(text: str) -> list[tuple[str, bool]]:
         if not token[0].isalpha():
             start = True
             continue
-        words.append((token, not start and token[0].isupper()))
+        words.append((token[:MAX_WORD_CHARS], not start and token[0].isupper()))
         start = False
     return words
 
@@ -359,7 +365,7 @@ def detect_language(
     """
     loc = normalize_locale(locale)
     hist = _history_weights(history)
-    cleaned = _clean(text or "")
+    cleaned = _clean((text or "")[:MAX_DETECT_CHARS])
 
     counts: dict[str, float] = {}
     for word in _WORD_RE.findall(cleaned):

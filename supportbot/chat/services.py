@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from inference_worker.jobs import ReplyJob
@@ -254,19 +255,30 @@ def messages_after(conversation_id: int, after_seq: int) -> list[Message]:
 
 
 def unanswered_customer_message(conversation_id: int) -> Message | None:
-    """The newest customer message if the bot owes it a reply (e.g. after a restart)."""
+    """The newest customer message if the bot owes it a reply (e.g. after a restart, or
+    after it waited for the reply in flight to an earlier one, which does not answer it)."""
     conversation = Conversation.objects.get(pk=conversation_id)
     if not conversation.bot_may_reply:
         return None
     last = (
-        Message.objects.filter(conversation_id=conversation_id)
-        .exclude(role=Actor.SYSTEM)
+        Message.objects.filter(conversation_id=conversation_id, role=Actor.CUSTOMER)
         .order_by("-seq")
         .first()
     )
-    if last is None or last.role != Actor.CUSTOMER:
+    if last is None:
         return None
-    return last
+    answered = Message.objects.filter(conversation_id=conversation_id, seq__gt=last.seq).filter(
+        Q(role=Actor.BOT, reply_to=last) | Q(role=Actor.AGENT)
+    )
+    return None if answered.exists() else last
+
+
+def follow_up_job(public_id: str) -> ReplyJob | None:
+    """``job_for_unanswered`` by the conversation's public id (a reply just ended)."""
+    conversation_id = (
+        Conversation.objects.filter(public_id=public_id).values_list("pk", flat=True).first()
+    )
+    return None if conversation_id is None else job_for_unanswered(conversation_id)
 
 
 def job_for_unanswered(conversation_id: int) -> ReplyJob | None:

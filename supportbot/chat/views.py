@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from supportbot.chat import services
+from supportbot.chat.clients import client_address
 from supportbot.chat.frames import socket_path
 from supportbot.chat.origins import origin_allowed
 from supportbot.chat.ratelimit import allow_in_cache
@@ -32,14 +33,9 @@ def _with_cors(response: HttpResponse, origin: str | None) -> HttpResponse:
 
 
 def _client_ip(request: HttpRequest) -> str:
-    """The customer's address; behind N trusted proxies, the Nth entry from the right of
-    X-Forwarded-For (entries further left are whatever the client chose to send)."""
-    hops = settings.SUPPORTBOT["TRUSTED_PROXY_HOPS"]
-    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
-    forwarded = [a for a in forwarded if a]
-    if hops and len(forwarded) >= hops:
-        return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return client_address(
+        request.headers.get("X-Forwarded-For", ""), request.META.get("REMOTE_ADDR", "")
+    )
 
 
 # The widget calls this from other sites, with no cookies and no session: there is no

@@ -17,9 +17,10 @@ from django.core.cache import cache
 
 from inference_worker.jobs import ReplyJob
 from supportbot.chat.dispatching import DispatchError
+from supportbot.serving import reply_slots
 from supportbot.serving.job_registry import job_marker_key
 from supportbot.serving.metrics import dispatches
-from supportbot.serving.queues import variant_queue
+from supportbot.serving.queues import REPLY_TASK, variant_queue
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +54,21 @@ class CeleryDispatcher:
         """See ``customer_joined``."""
 
     async def dispatch(self, job: ReplyJob) -> None:
-        await sync_to_async(self._enqueue, thread_sensitive=False)(job)
+        await sync_to_async(self.enqueue, thread_sensitive=False)(job)
 
-    def _enqueue(self, job: ReplyJob) -> None:
+    def enqueue(self, job: ReplyJob) -> None:
+        """``dispatch`` for synchronous callers (a worker queueing a follow-up)."""
         # No "already answered?" query: callers dispatch fresh or unanswered messages, and
-        # a worker checks redelivered jobs against the stored reply.
+        # the worker checks every job against the stored reply before generating.
         options = settings.SUPPORTBOT
         marker = job_marker_key(job.request_id)
         queue = variant_queue(job.variant)
+        hold_s = options["REDELIVERY_TIMEOUT_S"] + 60
         try:
-            if not cache.add(marker, queue, timeout=options["REDELIVERY_TIMEOUT_S"] + 60):
+            if not reply_slots.claim(job.conversation, job.request_id, hold_s):
+                dispatches.labels(outcome="deferred").inc()
+                return  # answered when the reply in flight ends
+            if not cache.add(marker, queue, timeout=hold_s):
                 return  # already queued or generating
         except Exception as exc:
             logger.exception("cannot reach the cache to queue %s", job.request_id)
@@ -75,10 +81,11 @@ class CeleryDispatcher:
                     "queue %s has %d jobs waiting; refusing %s", queue, depth, job.request_id
                 )
                 raise DispatchError("busy", "The assistant is busy.")
-            from supportbot.serving.tasks import generate_reply
+            from celery import current_app
 
-            generate_reply.apply_async(
-                (job.to_dict(),),
+            current_app.send_task(
+                REPLY_TASK,
+                args=(job.to_dict(),),
                 queue=queue,
                 retry=True,
                 # The job holds the customer's words: keep them out of task metadata and
@@ -89,17 +96,34 @@ class CeleryDispatcher:
             dispatches.labels(outcome="queued").inc()
         except DispatchError as exc:
             dispatches.labels(outcome=exc.code).inc()
-            self._forget(marker)
+            self._forget(marker, job)
             raise
         except Exception as exc:
             logger.exception("cannot queue %s on %s", job.request_id, queue)
             dispatches.labels(outcome="unavailable").inc()
-            self._forget(marker)
+            self._forget(marker, job)
             raise DispatchError("unavailable", "The assistant is not reachable.") from exc
 
     @staticmethod
-    def _forget(marker: str) -> None:
+    def _forget(marker: str, job: ReplyJob) -> None:
         try:
             cache.delete(marker)
         except Exception:
             logger.warning("could not clear %s; it expires on its own", marker)
+        # A refused job holds no slot; a message deferred behind it is the customer's to
+        # send again (they were told this one failed).
+        reply_slots.release_quietly(job.conversation, job.request_id)
+
+
+def follow_up(conversation: str) -> None:
+    """Queue the answer to ``conversation``'s newest message (a worker's reply just ended
+    while it waited its turn)."""
+    from supportbot.chat.services import follow_up_job
+
+    job = follow_up_job(conversation)
+    if job is None:
+        return
+    try:
+        CeleryDispatcher().enqueue(job)
+    except DispatchError as exc:
+        logger.warning("could not queue the follow-up of %s (%s)", conversation, exc.code)

@@ -18,6 +18,8 @@ import logging
 import threading
 from dataclasses import replace
 
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -26,6 +28,7 @@ from inference_worker.jobs import ReplyJob
 from inference_worker.serving import EngineBusy, Generation, ServeResult, WorkerRuntime
 from supportbot.chat.dispatching import DispatchError
 from supportbot.serving import metrics as serving_metrics
+from supportbot.serving import reply_slots
 from supportbot.serving.engines import (
     VariantSettings,
     check_variant,
@@ -91,7 +94,7 @@ class InProcessDispatcher:
                 options = settings.SUPPORTBOT
                 runtime = WorkerRuntime(
                     engine,
-                    DjangoReplySink(),
+                    DjangoReplySink(follow_up=self._follow_up_threadsafe),
                     worker="web",
                     variant=variant.name,
                     coalesce_s=options["COALESCE_MS"] / 1000,
@@ -155,14 +158,22 @@ class InProcessDispatcher:
             if self._loop is not loop:
                 # The server's loop (a test run may bring a new one): runtimes publish on it.
                 self._loop, self._runtimes = loop, {}
+        hold_s = settings.SUPPORTBOT["GENERATION_TIMEOUT_S"] + 30
+        if not await sync_to_async(reply_slots.claim, thread_sensitive=False)(
+            job.conversation, job.request_id, hold_s
+        ):
+            dispatches.labels(outcome="deferred").inc()
+            return  # answered when the reply in flight ends (``_follow_up``)
         try:
             started = await loop.run_in_executor(self._threads, self._start, job)
         except EngineBusy as exc:
             dispatches.labels(outcome="busy").inc()
+            reply_slots.release_quietly(job.conversation, job.request_id)
             raise DispatchError("busy", "The assistant is busy.") from exc
         except Exception as exc:
             logger.exception("cannot prepare the reply to message %s", job.reply_to_id)
             dispatches.labels(outcome="unavailable").inc()
+            reply_slots.release_quietly(job.conversation, job.request_id)
             raise DispatchError("unavailable", "The assistant is not available.") from exc
         if isinstance(started, ServeResult):
             return  # generating already, or answered
@@ -196,6 +207,22 @@ class InProcessDispatcher:
             task = asyncio.ensure_future(self._redispatch(job))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+
+    def _follow_up_threadsafe(self, conversation: str) -> None:
+        """From a job thread: answer ``conversation``'s newest message on the server loop."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            asyncio.run_coroutine_threadsafe(self._follow_up(conversation), loop)
+
+    async def _follow_up(self, conversation: str) -> None:
+        from supportbot.chat.services import follow_up_job
+
+        try:
+            job = await database_sync_to_async(follow_up_job)(conversation)
+            if job is not None:
+                await self.dispatch(job)
+        except Exception:
+            logger.warning("could not answer %s's waiting message", conversation, exc_info=True)
 
     async def _redispatch(self, job: ReplyJob) -> None:
         try:

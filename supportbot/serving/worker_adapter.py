@@ -24,6 +24,7 @@ from supportbot.chat import broadcast, frames, replies
 from supportbot.chat.models import Actor, Message
 from supportbot.detectors.bot_handover import bot_cannot_help
 from supportbot.safety.guard import blocked_verdict, output_checker
+from supportbot.serving import reply_slots
 from supportbot.serving.accounting import record_generation
 from supportbot.serving.models import GenerationRecord
 
@@ -54,8 +55,16 @@ class NoJobRecords:
 class DjangoReplySink:
     """``inference_worker.serving.ReplySink`` over the ORM and the channel layer."""
 
-    def __init__(self, records: JobRecords | None = None) -> None:
+    def __init__(
+        self,
+        records: JobRecords | None = None,
+        *,
+        follow_up: Callable[[str], None] | None = None,
+    ) -> None:
+        """``follow_up(conversation)``: queue the answer to a conversation whose message
+        waited while this runtime's reply was in flight (``reply_slots``)."""
         self.records = records or NoJobRecords()
+        self.follow_up = follow_up
         self._run_on_loop: RunOnLoop | None = None
 
     def attach(self, run_on_loop: RunOnLoop) -> None:
@@ -83,7 +92,13 @@ class DjangoReplySink:
         # Stored before a crash but maybe never announced: announce it (again).
         self._run_on_loop(self.publish(job.conversation, frames.bot_done(reply, job.reply_to_seq)))
         self.records.ended(job, answered=True)
+        self.job_finished(job)
         return True
+
+    def job_finished(self, job: ReplyJob) -> None:
+        waiting = reply_slots.release_quietly(job.conversation, job.request_id)
+        if waiting and self.follow_up is not None:
+            self.follow_up(job.conversation)
 
     def job_started(self, job: ReplyJob) -> None:
         self.records.started(job)

@@ -19,6 +19,7 @@ from django.db import connections
 from inference_worker.engine import Engine
 from inference_worker.serving import WorkerRuntime
 from supportbot.serving import job_registry
+from supportbot.serving.celery_dispatch import follow_up
 from supportbot.serving.engines import check_variant, engine_config, variant_settings
 from supportbot.serving.queues import REPLY_TASK, variant_of_queues, variant_queue
 from supportbot.serving.worker_adapter import DjangoReplySink
@@ -64,7 +65,7 @@ def configure_worker(*, queues: list[str], hostname: str, concurrency: int, pool
     with _runtime_lock:
         _runtime = WorkerRuntime(
             engine,
-            DjangoReplySink(job_registry.RedisJobRecords(client)),
+            DjangoReplySink(job_registry.RedisJobRecords(client), follow_up=follow_up),
             worker=hostname,
             variant=variant,
             coalesce_s=settings.SUPPORTBOT["COALESCE_MS"] / 1000,

@@ -57,6 +57,9 @@ class RecordingSink:
     def job_abandoned(self, job, *, will_retry):
         self.events.append(f"abandoned {job.request_id} retry={will_retry}")
 
+    def job_finished(self, job):
+        pass
+
     def failed_frame(self, job):
         return {"type": "bot.done", "seq": None, "text": ""}
 
