@@ -94,7 +94,12 @@ class Stack:
             "SUPPORTBOT_MAX_NEW_TOKENS": str(args.new_tokens),
             "SUPPORTBOT_MAX_WAITING": str(max(64, args.concurrency * 2)),
             "SUPPORTBOT_CONVERSATIONS_PER_HOUR": "100000",
+            # Every simulated customer shares one loopback address: lift the per-address
+            # budgets too (what they cost is measured all the same: the checks still run).
             "SUPPORTBOT_RATE_LIMIT_MESSAGES": "1000",
+            "SUPPORTBOT_RATE_LIMIT_ADDRESS_MESSAGES": "1000000",
+            "SUPPORTBOT_RATE_LIMIT_RESUMES": "1000",
+            "SUPPORTBOT_RATE_LIMIT_ADDRESS_RESUMES": "1000000",
             "SUPPORTBOT_COALESCE_MS": str(args.coalesce_ms),
             "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             # The transport is what this measures; the guard's hold-back (it waits for a

@@ -241,6 +241,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 frames.error("conversation_closed", "This conversation has ended.", client_id)
             )
             return
+        except Exception:
+            # Rolled back whole: nothing is stored and nothing was acknowledged, so the
+            # widget keeps the message and may send it again.
+            logger.exception("storing a customer message failed")
+            await self.send_json(
+                frames.error("unavailable", "The message could not be stored.", client_id)
+            )
+            return
         await self.send_json(frames.ack(result.message))
         if result.job is not None:
             await self.start_reply(result.message.pk, result.message.client_id, result.job)

@@ -12,6 +12,7 @@ from inference_worker.translating import translation_prompt
 from supportbot.agents.models import MessageTranslation
 from supportbot.agents.translation import language_of
 from supportbot.chat.models import Actor, Message
+from supportbot.serving.models import GenerationRecord
 from tests.agents.conftest import escalated_chat, receive_type
 from tests.chat.helpers import receive_until, send_message
 
@@ -57,6 +58,16 @@ async def test_customer_messages_are_translated_for_the_agent_and_replies_for_th
     await agent_ws.send_json_to({"type": "open", "conversation": public_id})
     again = (await receive_type(agent_ws, "translation", timeout=60))[-1]
     assert again["text"] == translated["text"]
+    # What it cost is on record, once, tagged with its purpose and variant.
+    records = await database_sync_to_async(
+        lambda: list(
+            GenerationRecord.objects.filter(conversation=conversation).values_list(
+                "purpose", "variant", "completion_tokens"
+            )
+        )
+    )()
+    assert [(p, v) for p, v, _tokens in records] == [("translation", "default")]
+    assert records[0][2] > 0
 
     await agent_ws.send_json_to({"type": "claim", "conversation": public_id})
     await receive_type(agent_ws, "claimed")
