@@ -7,6 +7,8 @@ missed a frame catches up on its next ``open`` or queue refresh.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from supportbot.chat.broadcast import publish_on_commit
 
 QUEUE_GROUP = "agents.queue"
@@ -20,8 +22,13 @@ def queue_changed() -> None:
     publish_on_commit(QUEUE_GROUP, {"type": "queue.changed"})
 
 
-def to_conversation_agents(public_id: str, frame: dict) -> None:
-    publish_on_commit(conversation_group(public_id), {"type": "agent.frame", "frame": frame})
+def to_conversation_agents(public_id: str, frame: dict | Callable[[], dict]) -> None:
+    """``frame`` may be a function, called after commit (it then sees the whole change)."""
+
+    def message() -> dict:
+        return {"type": "agent.frame", "frame": frame() if callable(frame) else frame}
+
+    publish_on_commit(conversation_group(public_id), message)
 
 
 def state_frame(conversation) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from supportbot.agents import notify, snapshots, triggers
 from supportbot.chat import broadcast
-from supportbot.chat.models import Conversation, ConversationEvent
+from supportbot.chat.models import Actor, Conversation, ConversationEvent
 
 QUEUE_EVENTS = frozenset(
     {
@@ -25,9 +25,17 @@ def on_customer_message(sender, *, conversation, message, signals, **kwargs) -> 
     triggers.escalate_if_needed(conversation, message, signals)
 
 
+LIVE_ROLES = frozenset({Actor.CUSTOMER, Actor.AGENT})
+
+
 def on_message(sender, *, conversation, message, **kwargs) -> None:
-    frame = {"type": "message", **snapshots.message_item(message)}
-    notify.to_conversation_agents(str(conversation.public_id), frame)
+    # Consoles see the bot's replies when they open the transcript; live, the people's words.
+    if message.role not in LIVE_ROLES:
+        return
+    # Built after commit: the safety flags of the message are stored after it.
+    notify.to_conversation_agents(
+        str(conversation.public_id), lambda: {"type": "message", **snapshots.message_item(message)}
+    )
 
 
 def on_conversation_changed(sender, *, conversation, event, **kwargs) -> None:

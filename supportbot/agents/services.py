@@ -18,7 +18,6 @@ from supportbot.agents.models import InternalNote
 from supportbot.agents.roles import is_agent
 from supportbot.chat import broadcast, frames
 from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, StaleState
-from supportbot.chat.signals import conversation_changed, message_stored
 
 
 class AgentActionError(Exception):
@@ -121,9 +120,10 @@ def send(
                 return SentMessage(existing, created=False, first_response=False)
             _own(conversation, agent)
             now = timezone.now()
-            message = Message.objects.create(
-                conversation=conversation,
-                seq=conversation.next_seq(),
+            first = conversation.first_response_at is None
+            if first:
+                conversation.first_response_at = now
+            message = conversation.add_message(
                 role=Actor.AGENT,
                 text=text,
                 client_id=client_id,
@@ -131,27 +131,18 @@ def send(
                 author=agent,
                 created_at=now,
                 machine_translated=machine_translated,
+                save_fields=("first_response_at",) if first else (),
             )
-            first = conversation.first_response_at is None
-            fields = ["last_seq", "updated_at"]
-            if first:
-                conversation.first_response_at = now
-                fields.append("first_response_at")
-            conversation.save(update_fields=fields)
-            message_stored.send(sender=Message, conversation=conversation, message=message)
             broadcast.to_customers_on_commit(
                 str(conversation.public_id), frames.stored_message(message)
             )
             if first:
-                event = conversation.log(
+                conversation.announce(
                     ConversationEvent.Kind.FIRST_RESPONSE,
                     actor=Actor.AGENT,
                     user=agent,
                     message=message,
                     created_at=now,
-                )
-                conversation_changed.send(
-                    sender=Conversation, conversation=conversation, event=event
                 )
     except IntegrityError:
         message = Message.objects.get(conversation__public_id=public_id, client_id=client_id)
@@ -181,7 +172,7 @@ def transfer(public_id: str, agent, to_username: str) -> Conversation:
             return conversation
         conversation.assigned_agent = target
         conversation.save(update_fields=["assigned_agent", "updated_at"])
-        event = conversation.log(
+        conversation.announce(
             ConversationEvent.Kind.TRANSFERRED,
             from_state=conversation.state,
             to_state=conversation.state,
@@ -190,7 +181,6 @@ def transfer(public_id: str, agent, to_username: str) -> Conversation:
             reason="transferred",
             data={"from": agent.get_username(), "to": target.get_username()},
         )
-        conversation_changed.send(sender=Conversation, conversation=conversation, event=event)
     return conversation_for(public_id)
 
 

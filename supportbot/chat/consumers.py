@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -48,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 # Application close code for a refused handshake (sent as HTTP 403 before accept).
 CLOSE_FORBIDDEN = 4403
+# Earlier message languages kept as the language detector's prior.
+HISTORY_LANGUAGES = 5
 # Typing notices reach the agent at most this often.
 TYPING_EVERY_S = 1.0
 
@@ -61,12 +64,25 @@ class Reading:
     language: LanguageGuess
 
 
-def _read(text: str, locale: str, history: list[str]) -> Reading:
+def _read(
+    text: str, locale: str, history: list[str], *, budget: Budget, public_id: str, address: str
+) -> Reading | None:
+    """Spend the message budget, then read the text; None when over budget. One trip off
+    the event loop for both."""
+    if not budget.allow(public_id, address):
+        return None
     return Reading(
         screen_input(text),
         read_signals(text),
         detect_language(text, locale=locale, history=history),
     )
+
+
+def _open(public_id: str, token: str | None) -> tuple[Conversation | None, list[str]]:
+    conversation = services.authenticate_conversation(public_id, token)
+    if conversation is None:
+        return None, []
+    return conversation, services.recent_languages(conversation.pk)
 
 
 def _state_frames(conversation_id: int) -> list[dict]:
@@ -92,9 +108,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         public_id = self.scope["url_route"]["kwargs"]["conversation"]
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         token = (query.get("token") or [None])[0]
-        conversation = await database_sync_to_async(services.authenticate_conversation)(
-            public_id, token
-        )
+        conversation, languages = await database_sync_to_async(_open)(public_id, token)
         if conversation is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -102,6 +116,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.public_id = str(conversation.public_id)
         self.group = broadcast.group_name(self.public_id)
         self.address = socket_address(self.scope)
+        # The customer's recent languages (detection's prior), kept up to date from this
+        # socket's acks and the other tabs' messages: no database trip per message.
+        self.languages = deque(languages, maxlen=HISTORY_LANGUAGES)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         get_dispatcher().customer_joined(self.public_id)
@@ -208,22 +225,26 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def handle_message(self, command: SendMessage) -> None:
         client_id = str(command.client_id)
-        if not await self.spend(message_budget()):
-            await self.send_json(
-                frames.error("rate_limited", "Too many messages; wait a few seconds.", client_id)
-            )
-            return
-        history = await database_sync_to_async(services.recent_languages)(self.conversation.pk)
         # Screened before it is stored or prompted; on a worker thread, off the DB thread.
         try:
             reading = await sync_to_async(_read, thread_sensitive=False)(
-                command.text, self.conversation.locale, history
+                command.text,
+                self.conversation.locale,
+                list(self.languages),
+                budget=message_budget(),
+                public_id=self.public_id,
+                address=self.address,
             )
         except Exception:
             # Unscreened text is neither stored nor prompted; the widget may resend it.
             logger.exception("screening a message failed")
             await self.send_json(
                 frames.error("unavailable", "The message could not be checked.", client_id)
+            )
+            return
+        if reading is None:
+            await self.send_json(
+                frames.error("rate_limited", "Too many messages; wait a few seconds.", client_id)
             )
             return
         try:
@@ -250,6 +271,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         await self.send_json(frames.ack(result.message))
+        if result.created and result.message.language:
+            self.languages.append(result.message.language)
         if result.job is not None:
             await self.start_reply(result.message.pk, result.message.client_id, result.job)
 
@@ -314,4 +337,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def conversation_frame(self, event: dict) -> None:
         if event.get("exclude") == self.channel_name:
             return
-        await self.send_json(event["frame"])
+        frame = event["frame"]
+        # The customer wrote from another tab: its language is part of the prior too.
+        if frame.get("type") == "message" and frame.get("role") == Actor.CUSTOMER:
+            self.languages.extend([frame["language"]] if frame.get("language") else [])
+        await self.send_json(frame)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from supportbot.chat import broadcast, frames
 from supportbot.chat.handoff_texts import text as handoff_text
 from supportbot.chat.models import Actor, Conversation, ConversationEvent, Reason
-from supportbot.chat.signals import conversation_changed, handoff_details
+from supportbot.chat.signals import handoff_details
 
 __all__ = ["Reason", "escalate", "handoff_frame", "leave_contact", "resolve_by_customer"]
 
@@ -84,12 +84,11 @@ def leave_contact(conversation_id: int, *, name: str, email: str, phone: str) ->
         }
         conversation.save(update_fields=["contact", "updated_at"])
         if first:  # a correction is not a second ticket contact
-            event = conversation.log(
+            conversation.announce(
                 ConversationEvent.Kind.CONTACT_LEFT,
                 actor=Actor.CUSTOMER,
                 data={"fields": sorted(conversation.contact)},
             )
-            conversation_changed.send(sender=Conversation, conversation=conversation, event=event)
     return True
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from supportbot.chat.signals import conversation_changed
+from supportbot.chat.signals import conversation_changed, message_stored
 
 
 def hash_token(token: str) -> str:
@@ -127,6 +127,26 @@ class Conversation(models.Model):
         """Append one row to the conversation's event log (the one place events are written)."""
         return ConversationEvent.objects.create(conversation=self, kind=kind, actor=actor, **fields)
 
+    def announce(self, kind: str, *, actor: str, **fields) -> ConversationEvent:
+        """``log`` an event that changes the ticket, and tell whoever listens
+        (``signals.conversation_changed``). Call inside the change's transaction."""
+        event = self.log(kind, actor=actor, **fields)
+        conversation_changed.send(sender=Conversation, conversation=self, event=event)
+        return event
+
+    def add_message(
+        self, *, role: str, text: str, save_fields: tuple[str, ...] = (), **fields
+    ) -> Message:
+        """Append a message with the next sequence number and announce it
+        (``signals.message_stored``). ``save_fields``: fields of this row changed with it.
+        Call inside ``atomic()`` on a locked row."""
+        message = Message.objects.create(
+            conversation=self, seq=self.next_seq(), role=role, text=text, **fields
+        )
+        self.save(update_fields=["last_seq", "updated_at", *save_fields])
+        message_stored.send(sender=Message, conversation=self, message=message)
+        return message
+
     def transition(
         self, to_state: str, *, actor: str, reason: str = "", user=None, data=None, **changes
     ) -> ConversationEvent:
@@ -153,7 +173,7 @@ class Conversation(models.Model):
         self.state, self.updated_at = to_state, now
         for name, value in changes.items():
             setattr(self, name, value)
-        event = self.log(
+        return self.announce(
             ConversationEvent.Kind.STATE_CHANGED,
             from_state=from_state,
             to_state=to_state,
@@ -163,8 +183,6 @@ class Conversation(models.Model):
             data=data or {},
             created_at=now,
         )
-        conversation_changed.send(sender=Conversation, conversation=self, event=event)
-        return event
 
     def escalate(self, *, reason: str, actor: str = Actor.SYSTEM, data: dict | None = None) -> bool:
         """Move a bot conversation to the agents' queue (call on a locked row). The reason
@@ -194,13 +212,12 @@ class Conversation(models.Model):
             return False
         self.priority = priority
         self.save(update_fields=["priority", "updated_at"])
-        event = self.log(
+        self.announce(
             ConversationEvent.Kind.PRIORITY_RAISED,
             actor=Actor.SYSTEM,
             reason=reason,
             data={"priority": priority, **(data or {})},
         )
-        conversation_changed.send(sender=Conversation, conversation=self, event=event)
         return True
 
 

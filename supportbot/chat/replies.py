@@ -17,7 +17,6 @@ from django.utils import timezone
 from inference_worker.sequence import StreamEvent
 from supportbot.chat import broadcast, frames
 from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, Reason
-from supportbot.chat.signals import message_stored
 from supportbot.safety.messages import message as safety_message
 from supportbot.safety.models import SafetyEvent
 from supportbot.safety.verdict import Category, Verdict
@@ -112,9 +111,7 @@ def store_bot_reply(
                     broadcast.to_customers_on_commit(public_id, frames.bot_failed(seq))
                 return None, False
             completed = _aware(outcome.completed_at) or timezone.now()
-            reply = Message.objects.create(
-                conversation=conversation,
-                seq=conversation.next_seq(),
+            reply = conversation.add_message(
                 role=Actor.BOT,
                 text=outcome.text,
                 language=conversation.language,
@@ -128,7 +125,6 @@ def store_bot_reply(
                 token_count=outcome.token_count,
                 finish_reason=outcome.finish_reason,
             )
-            conversation.save(update_fields=["last_seq", "updated_at"])
             conversation.log(
                 ConversationEvent.Kind.BOT_REPLIED,
                 actor=Actor.BOT,
@@ -136,7 +132,6 @@ def store_bot_reply(
                 created_at=completed,
                 data=outcome.event_data(),
             )
-            message_stored.send(sender=Message, conversation=conversation, message=reply)
             # Registered before any escalation below: the reply shows before the handoff.
             broadcast.to_customers_on_commit(public_id, frames.bot_done(reply, seq))
             if cannot_help:

@@ -29,7 +29,7 @@ from supportbot.chat.models import (
     hash_token,
 )
 from supportbot.chat.prompts import build_reply_job
-from supportbot.chat.signals import customer_message_stored, message_stored
+from supportbot.chat.signals import customer_message_stored
 from supportbot.detectors.message_signals import Signals
 from supportbot.experiments.models import ModelVariant
 from supportbot.safety.messages import message as safety_message
@@ -142,7 +142,6 @@ def receive_customer_message(
                     message_id=message.pk,
                     language=conversation.language,
                 )
-            message_stored.send(sender=Message, conversation=conversation, message=message)
             broadcast.to_customers_on_commit(
                 str(conversation.public_id),
                 frames.stored_message(message),
@@ -171,9 +170,15 @@ def _store_customer_message(
     verdict: Verdict | None,
 ) -> Message:
     now = timezone.now()
-    message = Message.objects.create(
-        conversation=conversation,
-        seq=conversation.next_seq(),
+    changed: list[str] = []
+    started = conversation.started_at is None
+    if started:
+        conversation.started_at = now
+        changed.append("started_at")
+    if guess.confidence >= LANGUAGE_SWITCH_CONFIDENCE and guess.code != conversation.language:
+        conversation.language = guess.code
+        changed.append("language")
+    message = conversation.add_message(
         role=Actor.CUSTOMER,
         text=text,
         redacted_text=verdict.redacted if verdict and verdict.redacted != text else "",
@@ -182,11 +187,9 @@ def _store_customer_message(
         language=guess.code,
         language_confidence=guess.confidence,
         created_at=now,
+        save_fields=tuple(changed),
     )
-    fields = ["last_seq", "updated_at"]
-    if conversation.started_at is None:
-        conversation.started_at = now
-        fields.append("started_at")
+    if started:
         conversation.log(
             ConversationEvent.Kind.STARTED,
             to_state=conversation.state,
@@ -194,10 +197,6 @@ def _store_customer_message(
             message=message,
             created_at=now,
         )
-    if guess.confidence >= LANGUAGE_SWITCH_CONFIDENCE and guess.code != conversation.language:
-        conversation.language = guess.code
-        fields.append("language")
-    conversation.save(update_fields=fields)
     return message
 
 
@@ -216,9 +215,7 @@ def _answer_for_safety(
     if not conversation.bot_may_reply and not waiting_with_distress:
         return None
     kind = "care" if care else "handover" if escalate else "input_blocked"
-    reply = Message.objects.create(
-        conversation=conversation,
-        seq=conversation.next_seq(),
+    reply = conversation.add_message(
         role=Actor.BOT,
         text=safety_message(kind, conversation.language),
         language=conversation.language,
@@ -226,8 +223,6 @@ def _answer_for_safety(
         variant=conversation.variant,
         finish_reason="safety",
     )
-    conversation.save(update_fields=["last_seq", "updated_at"])
-    message_stored.send(sender=Message, conversation=conversation, message=reply)
     # Before the handoff that the escalation below announces.
     broadcast.to_customers_on_commit(
         str(conversation.public_id), frames.bot_done(reply, message.seq)
