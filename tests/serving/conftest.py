@@ -44,6 +44,30 @@ class Transport:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, self.runtime.serve, job)
 
+    async def run_and_abort(self, job, after_s: float):
+        """Start ``job`` and stop it ``after_s`` later as this transport does: the embedded
+        engine when the customer's last socket has gone (grace period 0 here), a worker's
+        runtime on request."""
+        from supportbot.chat.dispatching import get_dispatcher
+
+        loop = asyncio.get_running_loop()
+        if self.name == "inprocess":
+            dispatcher = get_dispatcher()
+            dispatcher.customer_joined(job.conversation)
+            await dispatcher.dispatch(job)
+            await asyncio.sleep(after_s)
+            dispatcher.customer_left(job.conversation)
+            while dispatcher.is_generating(job.request_id):
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.05)
+            return
+        if self.runtime is None:
+            self.runtime = self.runtime_factory()
+        serving = loop.run_in_executor(None, self.runtime.serve, job)
+        await asyncio.sleep(after_s)
+        self.runtime.abort(job.request_id)
+        return await serving
+
 
 @pytest.fixture(params=["inprocess", "celery"])
 def transport(request, tiny_moe, settings, transactional_db, tmp_path):

@@ -192,3 +192,18 @@ async def test_safe_text_held_back_by_the_guard_is_all_delivered(
     assert "bot.retract" not in [f["type"] for f in frames]
     assert await database_sync_to_async(SafetyEvent.objects.count)() == 0
     await ws.disconnect()
+
+
+async def test_an_aborted_generation_stores_nothing_and_the_question_stays_open(
+    transport, settings, conversation_factory
+):
+    settings.SUPPORTBOT = {**settings.SUPPORTBOT, "ABANDON_GRACE_S": 0.0}
+    transport.engine.pieces = ["One ", "piece ", "at ", "a ", "time."]
+    transport.engine.delay_s = 0.2
+    conversation, _token = await database_sync_to_async(conversation_factory)()
+    job = await database_sync_to_async(ask)(conversation, "Are you there?")
+    await transport.run_and_abort(job, after_s=0.3)
+    assert await database_sync_to_async(bot_replies)(conversation) == []
+    assert await database_sync_to_async(failures)(conversation) == ["abort"]
+    pending = await database_sync_to_async(services.unanswered_customer_message)(conversation.pk)
+    assert pending is not None and pending.pk == job.reply_to_id
