@@ -19,6 +19,9 @@ class ReplyJob:
     prompt: PromptSpec
     max_new_tokens: int | None = None
     queued_at: float = field(default_factory=time.time)
+    # The knowledge-base articles the prompt carries ({slug, language, title, url}): the
+    # reply cites them, and its facts are checked against ``prompt.knowledge``.
+    sources: tuple[dict[str, str], ...] = ()
 
     @property
     def request_id(self) -> str:
@@ -42,4 +45,5 @@ class ReplyJob:
         prompt = dict(data["prompt"])
         prompt["history"] = tuple(Turn(**turn) for turn in prompt["history"])
         prompt["examples"] = tuple(tuple(pair) for pair in prompt["examples"])
-        return cls(**{**data, "prompt": PromptSpec(**prompt)})
+        sources = tuple(dict(source) for source in data.get("sources", ()))
+        return cls(**{**data, "prompt": PromptSpec(**prompt), "sources": sources})

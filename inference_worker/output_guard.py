@@ -26,6 +26,9 @@ class GuardDecision:
     allow: bool
     reason: str = ""  # why it was blocked, for the log and the escalation
     categories: tuple[str, ...] = ()
+    # What kind of check stopped it: "safety" (harmful output: a safe reply and a person),
+    # or a quality check ("ungrounded", "wrong_language": the reply is replaced).
+    kind: str = "safety"
 
 
 ALLOW = GuardDecision(True)

@@ -51,6 +51,7 @@ class ServeResult(enum.StrEnum):
     ALREADY_ANSWERED = "already_answered"  # its reply is stored already (announced again)
     JOINED = "joined"  # a copy of a job this runtime was still generating
     BLOCKED = "blocked"  # the output guard stopped it; a safe reply was stored instead
+    REPLACED = "replaced"  # a quality check stopped it; the source's text (or a person) instead
 
 
 class ReplySink(Protocol):
@@ -84,6 +85,12 @@ class ReplySink(Protocol):
     ) -> None:
         """The guard stopped the reply: retract it, store a safe one instead, log and
         escalate, and announce it."""
+
+    def store_replaced_reply(
+        self, job: ReplyJob, event: StreamEvent, decision: GuardDecision, *, worker: str
+    ) -> None:
+        """A quality check stopped the reply (unsupported facts, wrong language): retract
+        it and store what replaces it (the source's own text, or a hand-over)."""
 
     def delta_frame(self, job: ReplyJob, text: str) -> Frame: ...
 
@@ -294,6 +301,12 @@ class WorkerRuntime:
                     job.request_id, "", done=True, finish_reason=FinishReason.ERROR
                 )
                 outcome = RelayResult(failed)
+            if outcome.blocked is not None and outcome.blocked.kind != "safety":
+                logger.info("%s replaced: %s", job.request_id, outcome.blocked.reason)
+                self.sink.store_replaced_reply(
+                    job, outcome.event, outcome.blocked, worker=self.worker
+                )
+                return ServeResult.REPLACED
             if outcome.blocked is not None:
                 logger.warning(
                     "output guard stopped %s: %s", job.request_id, outcome.blocked.reason

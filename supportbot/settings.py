@@ -166,6 +166,15 @@ SUPPORTBOT = {
     # A reply still generating when the customer's last socket closes is aborted after this.
     "ABANDON_GRACE_S": env_float("SUPPORTBOT_ABANDON_GRACE_S", 20.0),
     "HISTORY_TURNS": env_int("SUPPORTBOT_HISTORY_TURNS", 6, minimum=0),
+    # Retrieval (docs/knowledge-base.md, calibrated with bench/answers_eval.py): below this
+    # cosine no passage is relevant and the bot says it does not know; passages further than
+    # the margin below the best are left out; the lexical score's weight beside the dense one;
+    # how close to a greeting a message must be to count as small talk.
+    "RETRIEVAL_MIN_SCORE": env_float("SUPPORTBOT_RETRIEVAL_MIN_SCORE", 0.82),
+    "RETRIEVAL_MIN_GAP": env_float("SUPPORTBOT_RETRIEVAL_MIN_GAP", 0.01),
+    "RETRIEVAL_MARGIN": env_float("SUPPORTBOT_RETRIEVAL_MARGIN", 0.03),
+    "RETRIEVAL_LEXICAL_WEIGHT": env_float("SUPPORTBOT_RETRIEVAL_LEXICAL_WEIGHT", 0.0),
+    "SMALL_TALK_MIN_SCORE": env_float("SUPPORTBOT_SMALL_TALK_MIN_SCORE", 0.85),
     # Who generates replies: "inprocess" (a thread of the web process; the embedded default)
     # or "celery" (GPU workers behind the broker; needs REDIS_URL).
     "ENGINE": env_str("SUPPORTBOT_ENGINE", "inprocess"),
@@ -176,6 +185,11 @@ SUPPORTBOT = {
     # it must end before the broker hands the job out again.
     # Check model output while it streams (supportbot/safety); off only for debugging.
     "OUTPUT_GUARD": env_bool("SUPPORTBOT_OUTPUT_GUARD", True),
+    # Replies are checked while they stream: every number must come from the cited articles
+    # or the conversation, and the reply must be in the customer's language
+    # (supportbot/serving/reply_checks.py).
+    "GROUNDING_CHECK": env_bool("SUPPORTBOT_GROUNDING_CHECK", True),
+    "REPLY_LANGUAGE_CHECK": env_bool("SUPPORTBOT_REPLY_LANGUAGE_CHECK", True),
     # Bearer token for /metrics; without one, only loopback callers may scrape.
     "METRICS_TOKEN": env_str("SUPPORTBOT_METRICS_TOKEN", ""),
     # How often a worker publishes its engine metrics for /metrics to relay.

@@ -14,6 +14,9 @@ os.environ.setdefault("SUPPORTBOT_MAX_NEW_TOKENS", "24")
 os.environ.setdefault("SUPPORTBOT_METRICS_TOKEN", "test-metrics-token")
 # The tiny test model writes random tokens; guard tests drive the guard with scripted streams.
 os.environ.setdefault("SUPPORTBOT_OUTPUT_GUARD", "0")
+# Likewise the quality checks (its noise has numbers and no language); their tests turn them on.
+os.environ.setdefault("SUPPORTBOT_GROUNDING_CHECK", "0")
+os.environ.setdefault("SUPPORTBOT_REPLY_LANGUAGE_CHECK", "0")
 os.environ.setdefault("SUPPORTBOT_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var"))
 
 from supportbot.settings import *  # noqa: F403

@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("chat", ("supportbot.chat",)),
     ("services without views", (
         "supportbot.safety", "supportbot.knowledge", "supportbot.experiments",
-        "supportbot.detectors",
+        "supportbot.detectors", "supportbot.embeddings",
     )),
     ("engine", ("inference_worker",)),
 )  # fmt: skip

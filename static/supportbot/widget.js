@@ -349,6 +349,9 @@ svg { width: 20px; height: 20px; display: block; }
 .row { display: flex; flex-direction: column; align-items: flex-start; }
 .row.customer { align-items: flex-end; }
 .row.system { align-items: center; }
+.sources { display: flex; flex-wrap: wrap; gap: 4px 10px; margin: 4px 2px 0; font-size: 12px; }
+.sources a { color: var(--accent); text-decoration: underline; }
+.offer { margin: 6px 2px 0; }
 .bubble { max-width: 85%; padding: 9px 13px; border-radius: 16px; background: var(--bubble); white-space: pre-wrap; overflow-wrap: anywhere; }
 .bot .bubble, .agent .bubble { border-end-start-radius: 4px; }
 .agent .bubble { background: var(--bg); border: 1px solid var(--line); }
@@ -921,8 +924,42 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     if (!text && (frame.finish_reason === "error" || frame.finish_reason === "abort")) setMessageState(msg, "error", "err_generic");
     else { setMessageState(msg, "done"); setText(msg, text); }
     assignSeq(msg, frame.seq);
+    showSources(msg, frame.sources);
+    showOfferHandoff(msg, frame.offer_handoff === true);
     renderBusy();
     if (!wasDone) countUnread();
+  }
+
+  // Where a reply's answer comes from: links under it. Only http(s) links, or paths on our
+  // server; the text is the article's title, as text (never markup).
+  function sourceHref(url) {
+    if (typeof url !== "string" || !url) return null;
+    try {
+      const resolved = new URL(url, config.server + "/");
+      return resolved.protocol === "https:" || resolved.protocol === "http:" ? resolved.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function showSources(msg, sources) {
+    if (msg.sources) { msg.sources.remove(); msg.sources = null; }
+    const links = (Array.isArray(sources) ? sources : [])
+      .map((s) => (s && typeof s === "object" ? [sourceHref(s.url), clean(s.title, 200)] : [null, ""]))
+      .filter(([href, title]) => href && title)
+      .map(([href, title]) => h("a", { href, target: "_blank", rel: "noopener noreferrer", "data-testid": "source-link" }, title));
+    if (!links.length) return;
+    msg.sources = h("div", { class: "sources", "data-testid": "sources" }, ...links);
+    msg.row.insertBefore(msg.sources, msg.meta);
+  }
+
+  // "I don't have that information": a button to bring in a person, right under the reply.
+  function showOfferHandoff(msg, offered) {
+    if (msg.offer) { msg.offer.remove(); msg.offer = null; }
+    if (!offered || botSilent()) return;
+    msg.offer = h("button", { class: "human offer", type: "button", "data-testid": "offer-human" }, t("human"));
+    msg.offer.addEventListener("click", () => { escalate(); if (msg.offer) msg.offer.disabled = true; });
+    msg.row.insertBefore(msg.offer, msg.meta);
   }
 
   function onMessage(frame) {

@@ -8,6 +8,7 @@ from collections import deque
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+import numpy as np
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -19,9 +20,8 @@ from supportbot.chat.clients import socket_address
 from supportbot.chat.csat import csat_pending, csat_request_frame
 from supportbot.chat.dispatching import DispatchError, get_dispatcher
 from supportbot.chat.escalation import (
-    Reason,
     current_handoff_frame,
-    escalate,
+    escalate_for_customer,
     handoff_frame,
     last_transition_reason,
     leave_contact,
@@ -42,6 +42,7 @@ from supportbot.chat.validation import (
     parse_frame,
 )
 from supportbot.detectors.message_signals import Signals, read_signals
+from supportbot.knowledge.search import embed_question
 from supportbot.safety.screening import screen_input
 from supportbot.safety.verdict import Verdict
 
@@ -62,6 +63,7 @@ class Reading:
     verdict: Verdict
     signals: Signals
     language: LanguageGuess
+    query: np.ndarray  # the text as the model sees it, embedded for the knowledge search
 
 
 def _read(
@@ -71,10 +73,12 @@ def _read(
     the event loop for both."""
     if not budget.allow(public_id, address):
         return None
+    verdict = screen_input(text)
     return Reading(
-        screen_input(text),
+        verdict,
         read_signals(text),
         detect_language(text, locale=locale, history=history),
+        embed_question(verdict.redacted or text),
     )
 
 
@@ -174,9 +178,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def handle_escalate(self) -> None:
-        moved = await database_sync_to_async(escalate)(
-            self.conversation.pk, reason=Reason.CUSTOMER_BUTTON, actor=Actor.CUSTOMER
-        )
+        moved = await database_sync_to_async(escalate_for_customer)(self.conversation.pk)
         if not moved.escalated:
             # People have it already (or it ended): this widget learns so; nothing changed.
             frame = await database_sync_to_async(current_handoff_frame)(self.conversation.pk)
@@ -256,6 +258,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 verdict=reading.verdict,
                 signals=reading.signals,
                 sender_channel=self.channel_name,
+                query=reading.query,
             )
         except services.ConversationClosed:
             await self.send_json(
@@ -293,8 +296,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
         if pending is not None:
             # A no-op if it is already queued or generating.
-            job = await database_sync_to_async(services.build_reply_job)(pending)
-            await self.start_reply(pending.pk, pending.client_id, job)
+            job = await database_sync_to_async(services.job_for_message)(pending)
+            if job is not None:
+                await self.start_reply(pending.pk, pending.client_id, job)
 
     async def start_reply(self, message_id: int, client_id, job: ReplyJob) -> None:
         try:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from supportbot.chat import broadcast, frames
 from supportbot.chat.handoff_texts import text as handoff_text
-from supportbot.chat.models import Actor, Conversation, ConversationEvent, Reason
+from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, Reason
 from supportbot.chat.signals import handoff_details
 
 __all__ = ["Reason", "escalate", "handoff_frame", "leave_contact", "resolve_by_customer"]
@@ -36,6 +36,22 @@ def escalate(
         conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
         moved = conversation.escalate(reason=reason, actor=actor, data=data)
     return Escalation(moved, conversation.state, conversation.escalation_reason)
+
+
+def escalate_for_customer(conversation_id: int) -> Escalation:
+    """The customer asked for a person (the widget's button). Right after the bot said it
+    has no answer, that is the bot's hand-over accepted (``bot_cannot_help``)."""
+    last = (
+        Message.objects.filter(conversation_id=conversation_id)
+        .exclude(role=Actor.SYSTEM)
+        .order_by("-seq")
+        .values_list("role", "finish_reason")
+        .first()
+    )
+    accepted = last == (Actor.BOT, frames.NO_SOURCE)
+    reason = Reason.BOT_CANNOT_HELP if accepted else Reason.CUSTOMER_BUTTON
+    data = {"accepted_offer": True} if accepted else None
+    return escalate(conversation_id, reason=reason, actor=Actor.CUSTOMER, data=data)
 
 
 def handoff_frame(conversation: Conversation, reason: str) -> dict:

@@ -35,13 +35,24 @@ def bot_delta(reply_to_seq: int, text: str) -> dict[str, Any]:
 
 
 def bot_done(reply: Message, reply_to_seq: int) -> dict[str, Any]:
-    return {
+    frame: dict[str, Any] = {
         "type": "bot.done",
         "reply_to": reply_to_seq,
         "seq": reply.seq,
         "text": reply.text,
         "finish_reason": reply.finish_reason,
     }
+    if reply.sources:
+        frame["sources"] = [
+            {"title": source["title"], "url": source["url"]} for source in reply.sources
+        ]
+    if reply.finish_reason == NO_SOURCE:
+        frame["offer_handoff"] = True  # the widget shows its "talk to a person" button
+    return frame
+
+
+# finish_reason of the bot's "I don't have that information" (no relevant article).
+NO_SOURCE = "no_source"
 
 
 def bot_failed(reply_to_seq: int) -> dict[str, Any]:

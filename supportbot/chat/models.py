@@ -254,6 +254,11 @@ class Message(models.Model):
     finish_reason = models.CharField(max_length=16, blank=True)
     # An agent's message the engine translated into the customer's language.
     machine_translated = models.BooleanField(default=False)
+    # Bot replies: the knowledge-base articles the reply drew on ({slug, language, title,
+    # url}), shown to the customer as links; and what the groundedness and language checks
+    # decided about it ({"supported", "unsupported", "language", "action"}).
+    sources = models.JSONField(default=list, blank=True)
+    grounding = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["conversation", "seq"]

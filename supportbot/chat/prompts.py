@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 from django.conf import settings
 
 from inference_worker.jobs import ReplyJob
 from inference_worker.prompting import PromptSpec, Turn
 from supportbot.chat.models import Actor, Message
-from supportbot.knowledge.models import ExampleTurn, KnowledgeArticle
-from supportbot.knowledge.retrieval import select_articles
+from supportbot.knowledge.models import ExampleTurn
+from supportbot.knowledge.search import Retrieval, retrieve
 
 SCREENED_OUT = ("block", "escalate")
 _ROLE_TO_TURN = {Actor.CUSTOMER: "customer", Actor.BOT: "bot", Actor.AGENT: "agent"}
-
-
-def _knowledge_for(question: str, language: str) -> str:
-    candidates = list(KnowledgeArticle.objects.filter(language__in={language, "en"}))
-    chosen = select_articles(question, language, candidates, k=2)
-    return "\n".join(f"{a.title}: {a.body}" for a in chosen)
 
 
 def _examples_for(language: str) -> tuple[tuple[str, str], ...]:
@@ -27,8 +22,11 @@ def _examples_for(language: str) -> tuple[tuple[str, str], ...]:
     return tuple((row.customer, row.bot) for row in rows)
 
 
-def build_reply_job(message: Message) -> ReplyJob:
-    """The job that answers ``message`` (a stored customer message)."""
+def build_reply_job(
+    message: Message, *, retrieval: Retrieval | None = None, query: np.ndarray | None = None
+) -> ReplyJob:
+    """The job that answers ``message`` (a stored customer message), with the knowledge
+    ``retrieval`` found for it (searched here when not given; ``query``: its embedding)."""
     conversation = message.conversation
     limit = settings.SUPPORTBOT["HISTORY_TURNS"]
     # The model sees personal data only as placeholders (redacted_text, when set).
@@ -42,9 +40,11 @@ def build_reply_job(message: Message) -> ReplyJob:
         .values_list("role", "text", "redacted_text")[: limit + 1]
     )[::-1]
     language = message.language or conversation.language
+    if retrieval is None:
+        retrieval = retrieve(message.model_text, language, query=query)
     prompt = PromptSpec(
         language=language,
-        knowledge=_knowledge_for(message.model_text, language),
+        knowledge=retrieval.knowledge,
         examples=_examples_for(language),
         history=tuple(
             Turn(role=_ROLE_TO_TURN[role], text=redacted or text) for role, text, redacted in recent
@@ -58,4 +58,5 @@ def build_reply_job(message: Message) -> ReplyJob:
         variant=conversation.variant.name if conversation.variant else "default",
         prompt=prompt,
         # No per-job length: the variant owns it (``serving.engines``).
+        sources=tuple(retrieval.sources),
     )

@@ -70,7 +70,12 @@ def _aware(ts: float | None) -> datetime | None:
 
 
 def store_bot_reply(
-    reply_to_id: int, outcome: ReplyOutcome, *, cannot_help: bool = False
+    reply_to_id: int,
+    outcome: ReplyOutcome,
+    *,
+    cannot_help: bool = False,
+    sources: list[dict] | tuple[dict, ...] = (),
+    grounding: dict | None = None,
 ) -> tuple[Message | None, bool]:
     """Store the bot's answer to one customer message, exactly once, and announce it.
 
@@ -80,7 +85,8 @@ def store_bot_reply(
     no message (the question stays unanswered and is asked again on resume) but is logged,
     and so is a reply that comes after people took the conversation over (``superseded``:
     the bot stays silent once escalated; what streamed is retracted). ``cannot_help``: the
-    reply hands the conversation to people (``detectors.bot_handover``).
+    reply hands the conversation to people (``detectors.bot_handover``). ``sources``: the
+    articles it cites; ``grounding``: what the quality checks decided.
     """
     customer_message = Message.objects.select_related("conversation").get(pk=reply_to_id)
     public_id = str(customer_message.conversation.public_id)
@@ -124,6 +130,8 @@ def store_bot_reply(
                 completed_at=completed,
                 token_count=outcome.token_count,
                 finish_reason=outcome.finish_reason,
+                sources=list(sources),
+                grounding=grounding or {},
             )
             conversation.log(
                 ConversationEvent.Kind.BOT_REPLIED,
@@ -136,6 +144,11 @@ def store_bot_reply(
             broadcast.to_customers_on_commit(public_id, frames.bot_done(reply, seq))
             if cannot_help:
                 conversation.escalate(reason=Reason.BOT_CANNOT_HELP, data={"message": reply.seq})
+            elif grounding and grounding.get("action") == "handover":
+                conversation.escalate(
+                    reason=Reason.BOT_CANNOT_HELP,
+                    data={"message": reply.seq, "check": grounding.get("check", "")},
+                )
     except IntegrityError:
         existing = Message.objects.get(reply_to_id=reply_to_id, role=Actor.BOT)
         return existing, False
@@ -179,3 +192,27 @@ def store_blocked_reply(
 
 def reply_exists(customer_message_id: int) -> bool:
     return Message.objects.filter(reply_to_id=customer_message_id, role=Actor.BOT).exists()
+
+
+def store_replaced_reply(
+    reply_to_id: int,
+    outcome: ReplyOutcome,
+    *,
+    text: str,
+    grounding: dict,
+    sources: list[dict] | tuple[dict, ...] = (),
+) -> Message | None:
+    """A quality check stopped the model's reply: take back what streamed and store
+    ``text`` in its place (the source's own words, or a hand-over when there is nothing
+    right to show), with the check's decision (``grounding``)."""
+    customer_message = Message.objects.select_related("conversation").get(pk=reply_to_id)
+    replacement = replace(outcome, text=text, finish_reason=grounding["action"])
+    with transaction.atomic():
+        # The retract only makes sense with the replacement right behind it.
+        broadcast.to_customers_on_commit(
+            str(customer_message.conversation.public_id), frames.bot_retract(customer_message.seq)
+        )
+        reply, _created = store_bot_reply(
+            reply_to_id, replacement, sources=sources, grounding=grounding
+        )
+    return reply

