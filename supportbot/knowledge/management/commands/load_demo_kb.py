@@ -8,38 +8,39 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from supportbot.knowledge.markdown_files import import_folder
 from supportbot.knowledge.models import ExampleTurn, KnowledgeArticle
 
-DEMO_KB = Path(__file__).resolve().parents[2] / "demo_kb.json"
+KNOWLEDGE = Path(__file__).resolve().parents[2]
+DEMO_ARTICLES = KNOWLEDGE / "demo_kb"
+DEMO_EXAMPLES = KNOWLEDGE / "demo_examples.json"
 
 
 class Command(BaseCommand):
-    help = "Load the demo knowledge base (shipping, returns, refunds, accounts) idempotently."
+    help = (
+        "Load the demo knowledge base (Markdown articles, through the kb_import importer) "
+        "and the few-shot examples, idempotently."
+    )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--file", type=Path, default=DEMO_KB)
+        parser.add_argument("--articles", type=Path, default=DEMO_ARTICLES, metavar="DIR")
+        parser.add_argument("--examples", type=Path, default=DEMO_EXAMPLES, metavar="FILE")
 
-    def handle(self, *args, file: Path, **options) -> None:
+    def handle(self, *args, articles: Path, examples: Path, **options) -> None:
         try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise CommandError(f"cannot read {file}: {exc}") from exc
+            pairs_by_language = json.loads(examples.read_text(encoding="utf-8"))["examples"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise CommandError(f"cannot read examples from {examples}: {exc}") from exc
+        # Articles and examples together or not at all.
         with transaction.atomic():
-            for entry in data["articles"]:
-                KnowledgeArticle.objects.update_or_create(
-                    slug=entry["slug"],
-                    language=entry["language"],
-                    defaults={
-                        "topic": entry["topic"],
-                        "title": entry["title"],
-                        "body": entry["body"],
-                        "keywords": entry.get("keywords", []),
-                    },
-                )
+            try:
+                import_folder(articles)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
             ExampleTurn.objects.all().delete()
             ExampleTurn.objects.bulk_create(
                 ExampleTurn(language=language, position=i, customer=customer, bot=bot)
-                for language, pairs in data["examples"].items()
+                for language, pairs in pairs_by_language.items()
                 for i, (customer, bot) in enumerate(pairs)
             )
         self.stdout.write(
