@@ -22,6 +22,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import frontmatter
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from inference_worker.detokenizer import IncrementalDetokenizer
@@ -30,7 +32,7 @@ from inference_worker.tiny_models import build_qwen_tokenizer
 from supportbot.safety.output import OutputContext
 from supportbot.safety.screening import check_outputs
 
-KB = Path(__file__).resolve().parent.parent / "supportbot" / "knowledge" / "demo_kb.json"
+KB = Path(__file__).resolve().parent.parent / "supportbot" / "knowledge" / "demo_kb"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -96,7 +98,8 @@ def main() -> int:
 
     torch.set_num_threads(1)  # one core, as the latency target asks
     tokenizer = build_qwen_tokenizer()
-    articles = json.loads(KB.read_text(encoding="utf-8"))["articles"]
+    posts = [frontmatter.load(path) for path in sorted(KB.glob("*.md"))]
+    articles = [{**post.metadata, "body": post.content} for post in posts]
     context = OutputContext(allowed_hosts=frozenset({"acme.example"}))
     check_outputs(["warm up"], context)  # load the classifier outside the timings
     by_language: dict[str, list[dict]] = defaultdict(list)
