@@ -29,7 +29,8 @@ from supportbot.knowledge.retrieval import FALLBACK_LANGUAGE, features, score
 
 PASSAGE_MAX_CHARS = 600
 SMALL_TALK_FILE = Path(__file__).parent / "data" / "small_talk.txt"
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+# A sentence ends at . ! ? followed by a space (not inside "4.95"), or at a CJK full stop.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,27 +143,43 @@ class KnowledgeIndex:
         return {_key(p.text): v for p, v in zip(self.passages, self.vectors, strict=True)}
 
     def search(self, query: np.ndarray, question: str, language: str, k: int = 3) -> list[Hit]:
-        """The ``k`` best topics for the question, best first, each with the passage to show."""
+        """The ``k`` best topics for the question, best first, each with the passage to show.
+
+        A topic scores the mean of its English version and its version in the customer's
+        language (English alone when it has no such version): e5 rates a passage in the
+        question's own language higher whatever it says, and averaging keeps topics with
+        ten language versions from outvoting an English-only one (``bench/answers_eval.py``:
+        hit@3 0.905 with the best version alone, 0.942 averaged, 0.955 with the lexical
+        assist).
+        """
         if not self.passages:
             return []
-        dense = self.vectors @ query
-        combined = dense
+        combined = self.vectors @ query
         if self.lexical_weight:
             wanted = features(question)
             lexical = np.array([score(wanted, doc, self.idf) for doc in self.lexical])
             if lexical.max(initial=0.0) > 0:
-                combined = dense + self.lexical_weight * lexical / lexical.max()
+                combined = combined + self.lexical_weight * lexical / lexical.max()
         language = (language or FALLBACK_LANGUAGE).split("-")[0].lower()
-        best: dict[str, int] = {}
-        for i in np.argsort(-combined):
-            slug = self.passages[i].slug
-            if slug not in best:
-                best[slug] = int(i)
-            if len(best) >= k:
-                break
+        best_of: dict[tuple[str, str], int] = {}
+        for i, passage in enumerate(self.passages):
+            key = (passage.slug, passage.language)
+            if key not in best_of or combined[i] > combined[best_of[key]]:
+                best_of[key] = i
+        topics: dict[str, tuple[float, int]] = {}
+        for slug in {slug for slug, _lang in best_of}:
+            english = best_of.get((slug, FALLBACK_LANGUAGE))
+            own = best_of.get((slug, language))
+            if english is None:
+                english = max(
+                    (i for (s, _l), i in best_of.items() if s == slug), key=lambda i: combined[i]
+                )
+            value = combined[english] if own is None else (combined[english] + combined[own]) / 2
+            topics[slug] = (float(value), own if own is not None else english)
+        ranked = sorted(topics, key=lambda slug: -topics[slug][0])[:k]
         return [
-            Hit(slug, float(combined[i]), float(dense[i]), self._shown(slug, i, language, dense))
-            for slug, i in best.items()
+            Hit(slug, topics[slug][0], topics[slug][0], self.passages[topics[slug][1]])
+            for slug in ranked
         ]
 
     def _shown(self, slug: str, matched: int, language: str, dense: np.ndarray) -> Passage:

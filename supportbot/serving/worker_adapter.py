@@ -114,10 +114,18 @@ class DjangoReplySink:
         # Outside any transaction and off the web's database thread: an embedding.
         cannot_help = bool(outcome.text) and outcome.finish_reason not in ("abort", "error")
         cannot_help = cannot_help and bot_cannot_help(outcome.text)
+        checked = [name for name, _check in reply_checks.active_checks(job) if name != "safety"]
+        grounding = {"supported": True, "checks": checked} if checked else {}
         with broadcast.publishing_through(self._publisher()):
             reply, created = self._with_retries(
                 job,
-                lambda: replies.store_bot_reply(job.reply_to_id, outcome, cannot_help=cannot_help),
+                lambda: replies.store_bot_reply(
+                    job.reply_to_id,
+                    outcome,
+                    cannot_help=cannot_help,
+                    sources=job.sources,
+                    grounding=grounding,
+                ),
             )
         self.records.ended(job, answered=reply is not None)
         if created or reply is None:

