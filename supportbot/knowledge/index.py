@@ -223,12 +223,23 @@ class CachedIndex:
         self._lock = threading.Lock()
         self._index: KnowledgeIndex | None = None
         self._version: object = None
+        self._stale = False
+
+    @property
+    def version(self) -> object:
+        return self._version
+
+    def forget(self) -> None:
+        """Rebuild on the next ``get`` whatever the version says."""
+        with self._lock:
+            self._stale = True
 
     def get(
         self, version: object, load: callable, embedder: Embedder, *, lexical_weight: float
     ) -> KnowledgeIndex:
         with self._lock:
-            if self._index is None or version != self._version:
+            if self._index is None or self._stale or version != self._version:
+                self._stale = False
                 known = self._index.vectors_by_text() if self._index is not None else None
                 self._index = KnowledgeIndex.build(
                     load(), embedder, lexical_weight=lexical_weight, known=known

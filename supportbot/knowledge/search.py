@@ -7,6 +7,7 @@ settings calibrated with ``bench/answers_eval.py`` (docs/knowledge-base.md).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from django.core.cache import cache
 from supportbot.embeddings.service import get_embedder
 from supportbot.knowledge.index import CachedIndex, Hit, KnowledgeIndex, as_sources
 from supportbot.knowledge.models import KnowledgeArticle
+
+logger = logging.getLogger(__name__)
 
 INDEX_VERSION_KEY = "supportbot:kb-index-version"
 _index = CachedIndex()
@@ -50,7 +53,12 @@ class Retrieval:
 
 def invalidate() -> None:
     """Articles changed: every process rebuilds its index on its next search."""
-    cache.set(INDEX_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    try:
+        cache.set(INDEX_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:
+        # The cache is down: this process still rebuilds; others catch up when it is back.
+        logger.warning("could not announce a knowledge-base change", exc_info=True)
+        _index.forget()
 
 
 def _published() -> list:
@@ -60,10 +68,19 @@ def _published() -> list:
     return as_sources(list(rows))
 
 
+def _version() -> object:
+    try:
+        return cache.get(INDEX_VERSION_KEY)
+    except Exception:
+        # A cache outage must not stop the chat: answer from the index this process has.
+        logger.warning("knowledge index version unknown: cache unavailable", exc_info=True)
+        return _index.version
+
+
 def current_index() -> KnowledgeIndex:
     options = settings.SUPPORTBOT
     return _index.get(
-        cache.get(INDEX_VERSION_KEY),
+        _version(),
         _published,
         get_embedder(),
         lexical_weight=options["RETRIEVAL_LEXICAL_WEIGHT"],
