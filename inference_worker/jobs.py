@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from inference_worker.prompting import PromptSpec, RenderedPrompt, Turn
+from inference_worker.prompting import PromptSpec, RenderedPrompt, Turn, render_prompt
 from inference_worker.sequence import GenerationRequest
 
 
@@ -22,11 +22,29 @@ class ReplyJob:
     # The knowledge-base articles the prompt carries ({slug, language, title, url}): the
     # reply cites them, and its facts are checked against ``prompt.knowledge``.
     sources: tuple[dict[str, str], ...] = ()
+    # Set when the reply is the article's own words put into the customer's language: the
+    # engine translates this text from ``translate_from`` instead of answering the prompt.
+    translate_text: str = ""
+    translate_from: str = ""
 
     @property
     def request_id(self) -> str:
         # Keyed by the message it answers, so a redelivered job is recognisably the same.
         return f"{self.conversation}:{self.reply_to_seq}"
+
+    def render(self, tokenizer, *, instruct: bool) -> RenderedPrompt:
+        """The prompt the engine gets: the answer prompt, or the translation of a passage."""
+        if self.translate_text:
+            from inference_worker.translating import translation_prompt
+
+            return translation_prompt(
+                tokenizer,
+                self.translate_text,
+                source=self.translate_from,
+                target=self.prompt.language,
+                instruct=instruct,
+            )
+        return render_prompt(tokenizer, self.prompt, instruct=instruct)
 
     def generation_request(self, prompt: RenderedPrompt) -> GenerationRequest:
         """What the engine is asked for, once the worker has rendered the prompt."""

@@ -29,7 +29,6 @@ from inference_worker.engine import Engine, QueueFull
 from inference_worker.jobs import ReplyJob
 from inference_worker.metrics import EngineMetrics
 from inference_worker.output_guard import Checker, GuardDecision, StreamGuard
-from inference_worker.prompting import render_prompt
 from inference_worker.sequence import FinishReason, StreamEvent
 from inference_worker.streaming import RelayResult, relay_events
 
@@ -223,9 +222,7 @@ class WorkerRuntime:
             placeholder = Generation(job, concurrent.futures.Future(), done)
             self._inflight[job.request_id] = placeholder
         try:
-            prompt = render_prompt(
-                self.engine.tokenizer, job.prompt, instruct=self.engine.is_instruct
-            )
+            prompt = job.render(self.engine.tokenizer, instruct=self.engine.is_instruct)
             request = job.generation_request(prompt)
 
             def to_loop(event: StreamEvent) -> None:  # engine thread

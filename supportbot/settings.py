@@ -175,6 +175,10 @@ SUPPORTBOT = {
     "RETRIEVAL_MARGIN": env_float("SUPPORTBOT_RETRIEVAL_MARGIN", 0.03),
     "RETRIEVAL_LEXICAL_WEIGHT": env_float("SUPPORTBOT_RETRIEVAL_LEXICAL_WEIGHT", 0.04),
     "SMALL_TALK_MIN_SCORE": env_float("SUPPORTBOT_SMALL_TALK_MIN_SCORE", 0.90),
+    # generate: the model writes the answer from the passages; extract: the passage's own
+    # words (and fixed answers to small talk) when the article exists in the customer's
+    # language; auto: extract for the bundled base model, generate for any other.
+    "ANSWER_MODE": env_str("SUPPORTBOT_ANSWER_MODE", "auto"),
     # Who generates replies: "inprocess" (a thread of the web process; the embedded default)
     # or "celery" (GPU workers behind the broker; needs REDIS_URL).
     "ENGINE": env_str("SUPPORTBOT_ENGINE", "inprocess"),
@@ -224,6 +228,8 @@ if not 0 < SUPPORTBOT["GENERATION_TIMEOUT_S"] < SUPPORTBOT["REDELIVERY_TIMEOUT_S
         "SUPPORTBOT_GENERATION_TIMEOUT_S must be positive and below "
         "SUPPORTBOT_REDELIVERY_TIMEOUT_S, or a slow reply is generated twice"
     )
+if SUPPORTBOT["ANSWER_MODE"] not in ("auto", "generate", "extract"):
+    raise ImproperlyConfigured("SUPPORTBOT_ANSWER_MODE must be 'auto', 'generate' or 'extract'")
 if SUPPORTBOT["ENGINE"] not in ("inprocess", "celery"):
     raise ImproperlyConfigured("SUPPORTBOT_ENGINE must be 'inprocess' or 'celery'")
 SUPPORTBOT["DISPATCHER"] = {

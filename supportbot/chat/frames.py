@@ -51,8 +51,11 @@ def bot_done(reply: Message, reply_to_seq: int) -> dict[str, Any]:
     return frame
 
 
-# finish_reason of the bot's "I don't have that information" (no relevant article).
+# finish_reason of replies the model did not write: "I don't have that information" (no
+# relevant article), the article's own words, a short answer to small talk.
 NO_SOURCE = "no_source"
+SOURCE_TEXT = "source_text"
+SMALL_TALK = "small_talk"
 
 
 def bot_failed(reply_to_seq: int) -> dict[str, Any]:

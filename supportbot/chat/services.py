@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from inference_worker.jobs import ReplyJob
+from inference_worker.loader import GEMMA_ALIASES
 from supportbot.chat import answer_texts, broadcast, frames
 from supportbot.chat.language import LanguageGuess, detect_language, normalize_locale
 from supportbot.chat.models import (
@@ -167,17 +169,74 @@ def receive_customer_message(
         return CustomerMessageResult(message, created=False)
     if not bot_answers:
         return CustomerMessageResult(message, created=True, safety_reply=safety_reply)
+    reply, job = plan_answer(message, query=query)
+    return CustomerMessageResult(message, created=True, job=job, safety_reply=reply)
+
+
+def answer_mode(conversation: Conversation) -> str:
+    """``generate`` (the model writes from the passages) or ``extract`` (the passage's own
+    words, in the customer's language): ``SUPPORTBOT_ANSWER_MODE``, where ``auto`` extracts
+    for the bundled base model, which copies its few-shot examples more than it reads."""
+    mode = settings.SUPPORTBOT["ANSWER_MODE"]
+    if mode != "auto":
+        return mode
+    model = conversation.variant.model if conversation.variant else settings.SUPPORTBOT["MODEL"]
+    return "extract" if model.strip().lower() in GEMMA_ALIASES else "generate"
+
+
+def plan_answer(
+    message: Message, *, query: np.ndarray | None = None
+) -> tuple[Message | None, ReplyJob | None]:
+    """Search the knowledge base for ``message`` and answer it: at once (no article: say so
+    and offer a person; small talk or a passage in the customer's language, in ``extract``
+    mode), returning the stored reply; or by the model, returning its job."""
     retrieval = retrieve(message.model_text, message.language, query=query)
     if retrieval.abstain:
-        reply = answer_without_source(message)
-        return CustomerMessageResult(message, created=True, safety_reply=reply)
-    job = build_reply_job(message, retrieval=retrieval)
-    return CustomerMessageResult(message, created=True, job=job)
+        return answer_without_source(message), None
+    if answer_mode(message.conversation) == "extract":
+        language = message.language or message.conversation.language
+        if retrieval.small_talk:
+            text = answer_texts.small_talk(retrieval.small_talk_kind, language)
+            return _answer_directly(message, text, finish_reason=frames.SMALL_TALK), None
+        best = retrieval.hits[0].passage if retrieval.hits else None
+        if best is not None and best.language == language and best.chunk:
+            reply = _answer_directly(
+                message,
+                best.chunk,
+                finish_reason=frames.SOURCE_TEXT,
+                sources=retrieval.sources[:1],
+                grounding={"supported": True, "action": "extract"},
+            )
+            return reply, None
+        if best is not None and best.chunk:
+            # No version in the customer's language: the engine translates the passage (the
+            # checks still hold it to the passage's numbers and the customer's language).
+            job = build_reply_job(message, retrieval=retrieval)
+            return None, replace(
+                job,
+                sources=job.sources[:1],
+                translate_text=best.chunk,
+                translate_from=best.language,
+            )
+    return None, build_reply_job(message, retrieval=retrieval)
 
 
 def answer_without_source(message: Message) -> Message | None:
     """No article answers ``message``: say so in the customer's language and offer a person
     (the widget shows its button), instead of letting the model invent an answer."""
+    language = message.language or message.conversation.language
+    return _answer_directly(message, answer_texts.no_source(language), frames.NO_SOURCE)
+
+
+def _answer_directly(
+    message: Message,
+    text: str,
+    finish_reason: str,
+    *,
+    sources: list[dict] | None = None,
+    grounding: dict | None = None,
+) -> Message | None:
+    """Store a reply that needs no model, once, and announce it after commit."""
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
         answered = Message.objects.filter(reply_to=message, role=Actor.BOT).exists()
@@ -185,17 +244,19 @@ def answer_without_source(message: Message) -> Message | None:
             return None
         reply = conversation.add_message(
             role=Actor.BOT,
-            text=answer_texts.no_source(conversation.language),
+            text=text,
             language=conversation.language,
             reply_to=message,
             variant=conversation.variant,
-            finish_reason=frames.NO_SOURCE,
+            finish_reason=finish_reason,
+            sources=sources or [],
+            grounding=grounding or {},
         )
         conversation.log(
             ConversationEvent.Kind.BOT_REPLIED,
             actor=Actor.BOT,
             message=reply,
-            data={"finish_reason": frames.NO_SOURCE},
+            data={"finish_reason": finish_reason},
         )
         broadcast.to_customers_on_commit(
             str(conversation.public_id), frames.bot_done(reply, message.seq)
@@ -325,10 +386,7 @@ def job_for_unanswered(conversation_id: int) -> ReplyJob | None:
 
 
 def job_for_message(message: Message) -> ReplyJob | None:
-    """The job that answers a stored customer message; None when no article fits, after
-    saying so (``answer_without_source``)."""
-    retrieval = retrieve(message.model_text, message.language)
-    if retrieval.abstain:
-        answer_without_source(message)
-        return None
-    return build_reply_job(message, retrieval=retrieval)
+    """The job that answers a stored customer message; None when it was answered without
+    the model (``plan_answer``)."""
+    _reply, job = plan_answer(message)
+    return job

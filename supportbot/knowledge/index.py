@@ -38,8 +38,9 @@ class Passage:
     slug: str
     language: str
     title: str
-    text: str  # what the prompt and the groundedness check see
+    text: str  # what the prompt and the groundedness check see ("Title: chunk")
     url: str
+    chunk: str = ""  # the article's own words, as a reply may quote them
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ class KnowledgeIndex:
         self.vectors = vectors  # (n_passages, dim), normalised
         self.lexical = lexical
         self.small_talk = small_talk  # (n_examples, dim), normalised queries
+        self.small_talk_kinds = [kind for kind, _text in small_talk_kinds()]
         self.lexical_weight = lexical_weight
         counts: dict[str, int] = {}
         for doc in lexical:
@@ -122,7 +124,7 @@ class KnowledgeIndex:
             for chunk in split_passages(article.body):
                 text = f"{article.title}: {chunk}"
                 passages.append(
-                    Passage(article.slug, article.language, article.title, text, article.url)
+                    Passage(article.slug, article.language, article.title, text, article.url, chunk)
                 )
                 lexical.append(features(f"{keywords} {text}"))
         known = dict(known or {})
@@ -194,9 +196,15 @@ class KnowledgeIndex:
 
     def small_talk_score(self, query: np.ndarray) -> float:
         """How close the question is to greetings and thanks (cosine of the nearest)."""
+        return self.small_talk_match(query)[0]
+
+    def small_talk_match(self, query: np.ndarray) -> tuple[float, str]:
+        """(cosine, kind) of the nearest small-talk example."""
         if not len(self.small_talk):
-            return 0.0
-        return float((self.small_talk @ query).max())
+            return 0.0, ""
+        scores = self.small_talk @ query
+        best = int(scores.argmax())
+        return float(scores[best]), self.small_talk_kinds[best]
 
     def versions(self, slug: str) -> dict[str, Passage]:
         """The first passage of each language version of a topic."""
@@ -207,13 +215,19 @@ class KnowledgeIndex:
         return out
 
 
-def small_talk_examples() -> list[str]:
+def small_talk_kinds() -> list[tuple[str, str]]:
+    """(kind, example) pairs: greeting, thanks, bye, bot."""
     lines = SMALL_TALK_FILE.read_text(encoding="utf-8").splitlines()
-    return [
-        unicodedata.normalize("NFC", line.strip())
-        for line in lines
-        if line.strip() and not line.startswith("#")
-    ]
+    pairs = []
+    for line in lines:
+        if line.strip() and not line.startswith("#"):
+            kind, _, text = line.partition(":")
+            pairs.append((kind.strip(), unicodedata.normalize("NFC", text.strip())))
+    return pairs
+
+
+def small_talk_examples() -> list[str]:
+    return [text for _kind, text in small_talk_kinds()]
 
 
 class CachedIndex:

@@ -32,6 +32,7 @@ class Retrieval:
     gap: float  # best minus the runner-up topic
     small_talk: bool
     abstain: bool
+    small_talk_kind: str = ""  # greeting, thanks, bye, bot
 
     @property
     def sources(self) -> list[dict]:
@@ -103,7 +104,7 @@ def retrieve(
     # e5's cosines sit in a narrow band: a question nothing answers scores nearly as high as
     # one that is answered, but its best topic does not stand out from the runner-up.
     gap = best - hits[1].dense if len(hits) > 1 else best
-    small_talk = index.small_talk_score(vector)
+    small_talk, small_talk_kind = index.small_talk_match(vector)
     is_small_talk = small_talk >= options["SMALL_TALK_MIN_SCORE"] and small_talk > best
     relevant = [hit for hit in hits[:k] if hit.dense >= best - options["RETRIEVAL_MARGIN"]]
     if is_small_talk or best < options["RETRIEVAL_MIN_SCORE"] or gap < options["RETRIEVAL_MIN_GAP"]:
@@ -113,6 +114,7 @@ def retrieve(
         best_score=best,
         gap=gap,
         small_talk=is_small_talk,
+        small_talk_kind=small_talk_kind if is_small_talk else "",
         # Without any article there is nothing to ground on and nothing to abstain from:
         # a deployment that has not loaded its knowledge base gets the model's own answers.
         abstain=bool(index.passages) and not is_small_talk and not relevant,

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from supportbot.chat import services
 from supportbot.chat.models import Actor, ConversationEvent, Message
 from supportbot.knowledge.grounding import unsupported_facts
+from supportbot.knowledge.models import KnowledgeArticle
 from supportbot.knowledge.search import retrieve
 from tests.chat.helpers import receive_until, send_message
 
@@ -134,4 +135,24 @@ async def test_a_reply_in_the_wrong_language_is_replaced(
         )
     )()
     assert len(events) == 1
+    await ws.disconnect()
+
+
+async def test_extract_mode_answers_in_the_articles_own_words(
+    demo_kb, settings, conversation_factory, connect
+):
+    settings.SUPPORTBOT = {**settings.SUPPORTBOT, "ANSWER_MODE": "extract"}
+    conversation, token = await database_sync_to_async(conversation_factory)(locale="pt-BR")
+    ws, _ = await connect(conversation, token)
+    await send_message(ws, "Vocês aceitam pagamento na entrega?")
+    done = (await receive_until(ws, "bot.done", timeout=60))[-1]
+    article = await database_sync_to_async(KnowledgeArticle.objects.get)(
+        slug="payment-methods", language="pt"
+    )
+    assert done["finish_reason"] == "source_text" and done["text"] == article.body
+    assert done["sources"] == [{"title": article.title, "url": "/help/payment-methods/pt/"}]
+    # Small talk gets a short friendly answer, in the customer's language, not "I don't know".
+    await send_message(ws, "muito obrigado!")
+    done = (await receive_until(ws, "bot.done", timeout=60))[-1]
+    assert done["finish_reason"] == "small_talk" and done["text"].startswith("De nada")
     await ws.disconnect()
