@@ -74,7 +74,9 @@ def split_passages(body: str, max_chars: int = PASSAGE_MAX_CHARS) -> list[str]:
             if piece and len(piece) + len(sentence) + 1 > max_chars:
                 out.append(piece)
                 piece = ""
-            piece = f"{piece} {sentence}".strip()
+            # Scripts written without spaces join their sentences without one.
+            joiner = "" if piece.endswith(("。", "！", "？")) else " "
+            piece = f"{piece}{joiner}{sentence}".strip()
         if piece:
             out.append(piece)
     return out
