@@ -60,6 +60,10 @@ if os.environ.get("SUPPORTBOT_PRELOAD") == "1":
         from supportbot.detectors.sentiment import strongly_negative
 
         warm_up()
+        # The knowledge index is embedded on first use too (about a second for the demo).
+        from supportbot.knowledge.search import current_index
+
+        current_index()
         # Their example banks are embedded on first use; do it before the first customer.
         asks_for_human("hello")
         strongly_negative("hello")
