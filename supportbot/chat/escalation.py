@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from supportbot.chat import broadcast, frames
+from supportbot.chat import broadcast, csat, frames
 from supportbot.chat.handoff_texts import text as handoff_text
 from supportbot.chat.models import Actor, Conversation, ConversationEvent, Message, Reason
 from supportbot.chat.signals import handoff_details
@@ -171,8 +171,6 @@ def announce_to_customer(conversation: Conversation, event: ConversationEvent) -
         reason = "transferred"
     else:
         return
-    from supportbot.chat import csat
-
     public_id = str(conversation.public_id)
     broadcast.to_customers_on_commit(public_id, handoff_frame(conversation, reason))
     if conversation.state == Conversation.State.RESOLVED:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from django.conf import settings
 
 from inference_worker.jobs import ReplyJob
@@ -22,11 +21,9 @@ def _examples_for(language: str) -> tuple[tuple[str, str], ...]:
     return tuple((row.customer, row.bot) for row in rows)
 
 
-def build_reply_job(
-    message: Message, *, retrieval: Retrieval | None = None, query: np.ndarray | None = None
-) -> ReplyJob:
+def build_reply_job(message: Message, *, retrieval: Retrieval | None = None) -> ReplyJob:
     """The job that answers ``message`` (a stored customer message), with the knowledge
-    ``retrieval`` found for it (searched here when not given; ``query``: its embedding)."""
+    ``retrieval`` found for it (searched here when not given)."""
     conversation = message.conversation
     limit = settings.SUPPORTBOT["HISTORY_TURNS"]
     # The model sees personal data only as placeholders (redacted_text, when set).
@@ -41,7 +38,7 @@ def build_reply_job(
     )[::-1]
     language = message.language or conversation.language
     if retrieval is None:
-        retrieval = retrieve(message.model_text, language, query=query)
+        retrieval = retrieve(message.model_text, language)
     prompt = PromptSpec(
         language=language,
         knowledge=retrieval.knowledge,

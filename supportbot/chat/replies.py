@@ -53,6 +53,13 @@ class ReplyOutcome:
             prompt_tokens=event.prompt_tokens,
         )
 
+    @property
+    def failure(self) -> str:
+        """Why this generation yields no reply (abort, error, ...), or "" when it does."""
+        if self.text and self.finish_reason not in ("abort", "error"):
+            return ""
+        return self.finish_reason or "empty"
+
     def event_data(self) -> dict:
         data: dict = {"finish_reason": self.finish_reason, "tokens": self.token_count}
         if self.worker:
@@ -95,15 +102,14 @@ def store_bot_reply(
     if existing is not None:
         broadcast.to_customers_on_commit(public_id, frames.bot_done(existing, seq))
         return existing, False
-    failed = not outcome.text or outcome.finish_reason in ("abort", "error")
     blocked = outcome.finish_reason == "blocked"
     try:
         with transaction.atomic():
             conversation = Conversation.objects.select_for_update().get(
                 pk=customer_message.conversation_id
             )
-            if failed or (not blocked and not conversation.bot_may_reply):
-                reason = "superseded" if not failed else outcome.finish_reason or "empty"
+            if outcome.failure or (not blocked and not conversation.bot_may_reply):
+                reason = outcome.failure or "superseded"
                 conversation.log(
                     ConversationEvent.Kind.BOT_FAILED,
                     actor=Actor.BOT,

@@ -57,8 +57,9 @@ class CustomerMessageResult:
     created: bool
     # The job that answers it, when the bot answers (built after commit).
     job: ReplyJob | None = None
-    # The safety filter answered instead of the model (a refusal, or care and a handoff).
-    safety_reply: Message | None = None
+    # A reply stored without the model: the safety filter's (a refusal, or care and a
+    # handoff), "I don't have that information", small talk, or the article's own words.
+    reply: Message | None = None
 
 
 def create_conversation(
@@ -127,7 +128,7 @@ def receive_customer_message(
 
     When the bot answers, the knowledge base is searched (``query``: the message's embedding,
     if the caller has it); with no relevant article the bot says so and offers a person
-    instead of generating (``result.safety_reply`` is that reply).
+    instead of generating (``result.reply`` is that reply).
     """
     existing = Message.objects.filter(conversation_id=conversation_id, client_id=client_id).first()
     if existing is not None:
@@ -168,9 +169,9 @@ def receive_customer_message(
         message = Message.objects.get(conversation_id=conversation_id, client_id=client_id)
         return CustomerMessageResult(message, created=False)
     if not bot_answers:
-        return CustomerMessageResult(message, created=True, safety_reply=safety_reply)
+        return CustomerMessageResult(message, created=True, reply=safety_reply)
     reply, job = plan_answer(message, query=query)
-    return CustomerMessageResult(message, created=True, job=job, safety_reply=reply)
+    return CustomerMessageResult(message, created=True, job=job, reply=reply)
 
 
 def answer_mode(conversation: Conversation) -> str:

@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from supportbot.embeddings.service import Embedder
-from supportbot.knowledge.retrieval import FALLBACK_LANGUAGE, features, score
+from supportbot.knowledge.retrieval import features, idf, score
 
+FALLBACK_LANGUAGE = "en"
 PASSAGE_MAX_CHARS = 600
 SMALL_TALK_FILE = Path(__file__).parent / "data" / "small_talk.txt"
 # A sentence ends at . ! ? followed by a space (not inside "4.95"), or at a CJK full stop.
@@ -46,8 +47,7 @@ class Passage:
 @dataclass(frozen=True, slots=True)
 class Hit:
     slug: str
-    score: float  # dense cosine plus the lexical assist
-    dense: float
+    score: float  # dense cosine plus the lexical assist, averaged over versions (``search``)
     passage: Passage  # the version to show this customer
 
 
@@ -93,21 +93,21 @@ class KnowledgeIndex:
         vectors: np.ndarray,
         lexical: list[dict[str, float]],
         small_talk: np.ndarray,
+        small_talk_kinds: list[str],
         *,
         lexical_weight: float,
     ) -> None:
         self.passages = passages
         self.vectors = vectors  # (n_passages, dim), normalised
         self.lexical = lexical
+        self.rarity = idf(lexical)
         self.small_talk = small_talk  # (n_examples, dim), normalised queries
-        self.small_talk_kinds = [kind for kind, _text in small_talk_kinds()]
+        self.small_talk_kinds = small_talk_kinds
         self.lexical_weight = lexical_weight
-        counts: dict[str, int] = {}
-        for doc in lexical:
-            for feature in doc:
-                counts[feature] = counts.get(feature, 0) + 1
-        total = max(1, len(lexical))
-        self.idf = {f: float(np.log(1.0 + total / n)) for f, n in counts.items()}
+        # slug -> language -> the indices of that version's passages
+        self.versions: dict[str, dict[str, list[int]]] = {}
+        for i, passage in enumerate(passages):
+            self.versions.setdefault(passage.slug, {}).setdefault(passage.language, []).append(i)
 
     @classmethod
     def build(
@@ -139,9 +139,15 @@ class KnowledgeIndex:
             if passages
             else np.empty((0, dim), dtype=np.float32)
         )
-        examples = small_talk_examples()
-        small_talk = embedder.embed_queries(examples) if examples else np.empty((0, dim))
-        return cls(passages, vectors, lexical, small_talk, lexical_weight=lexical_weight)
+        kinds, examples = zip(*small_talk_examples(), strict=True)
+        return cls(
+            passages,
+            vectors,
+            lexical,
+            embedder.embed_queries(list(examples)),
+            list(kinds),
+            lexical_weight=lexical_weight,
+        )
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
         return {_key(p.text): v for p, v in zip(self.passages, self.vectors, strict=True)}
@@ -154,70 +160,41 @@ class KnowledgeIndex:
         question's own language higher whatever it says, and averaging keeps topics with
         ten language versions from outvoting an English-only one (``bench/answers_eval.py``:
         hit@3 0.905 with the best version alone, 0.942 averaged, 0.955 with the lexical
-        assist).
+        assist). The passage shown is the customer's version, else the English one.
         """
         if not self.passages:
             return []
         combined = self.vectors @ query
         if self.lexical_weight:
             wanted = features(question)
-            lexical = np.array([score(wanted, doc, self.idf) for doc in self.lexical])
+            lexical = np.array([score(wanted, doc, self.rarity) for doc in self.lexical])
             if lexical.max(initial=0.0) > 0:
                 combined = combined + self.lexical_weight * lexical / lexical.max()
         language = (language or FALLBACK_LANGUAGE).split("-")[0].lower()
-        best_of: dict[tuple[str, str], int] = {}
-        for i, passage in enumerate(self.passages):
-            key = (passage.slug, passage.language)
-            if key not in best_of or combined[i] > combined[best_of[key]]:
-                best_of[key] = i
-        topics: dict[str, tuple[float, int]] = {}
-        for slug in {slug for slug, _lang in best_of}:
-            english = best_of.get((slug, FALLBACK_LANGUAGE))
-            own = best_of.get((slug, language))
+        topics: list[tuple[float, str, int]] = []
+        for slug, versions in self.versions.items():
+            best = {lang: max(ids, key=lambda i: combined[i]) for lang, ids in versions.items()}
+            english = best.get(FALLBACK_LANGUAGE)
             if english is None:
-                english = max(
-                    (i for (s, _l), i in best_of.items() if s == slug), key=lambda i: combined[i]
-                )
-            value = combined[english] if own is None else (combined[english] + combined[own]) / 2
-            topics[slug] = (float(value), own if own is not None else english)
-        ranked = sorted(topics, key=lambda slug: -topics[slug][0])[:k]
-        return [
-            Hit(slug, topics[slug][0], topics[slug][0], self.passages[topics[slug][1]])
-            for slug in ranked
-        ]
-
-    def _shown(self, slug: str, matched: int, language: str, dense: np.ndarray) -> Passage:
-        """The customer's language version of the topic's best passage, else English."""
-        for wanted in (language, FALLBACK_LANGUAGE):
-            candidates = [
-                i for i, p in enumerate(self.passages) if p.slug == slug and p.language == wanted
-            ]
-            if candidates:
-                return self.passages[max(candidates, key=lambda i: dense[i])]
-        return self.passages[matched]
-
-    def small_talk_score(self, query: np.ndarray) -> float:
-        """How close the question is to greetings and thanks (cosine of the nearest)."""
-        return self.small_talk_match(query)[0]
+                english = max(best.values(), key=lambda i: combined[i])
+            own = best.get(language)
+            if own is None:
+                topics.append((float(combined[english]), slug, english))
+            else:
+                topics.append((float(combined[english] + combined[own]) / 2, slug, own))
+        topics.sort(key=lambda topic: -topic[0])
+        return [Hit(slug, value, self.passages[i]) for value, slug, i in topics[:k]]
 
     def small_talk_match(self, query: np.ndarray) -> tuple[float, str]:
-        """(cosine, kind) of the nearest small-talk example."""
+        """(cosine, kind) of the nearest greeting, thanks, goodbye or "are you a bot?"."""
         if not len(self.small_talk):
             return 0.0, ""
         scores = self.small_talk @ query
         best = int(scores.argmax())
         return float(scores[best]), self.small_talk_kinds[best]
 
-    def versions(self, slug: str) -> dict[str, Passage]:
-        """The first passage of each language version of a topic."""
-        out: dict[str, Passage] = {}
-        for passage in self.passages:
-            if passage.slug == slug:
-                out.setdefault(passage.language, passage)
-        return out
 
-
-def small_talk_kinds() -> list[tuple[str, str]]:
+def small_talk_examples() -> list[tuple[str, str]]:
     """(kind, example) pairs: greeting, thanks, bye, bot."""
     lines = SMALL_TALK_FILE.read_text(encoding="utf-8").splitlines()
     pairs = []
@@ -226,10 +203,6 @@ def small_talk_kinds() -> list[tuple[str, str]]:
             kind, _, text = line.partition(":")
             pairs.append((kind.strip(), unicodedata.normalize("NFC", text.strip())))
     return pairs
-
-
-def small_talk_examples() -> list[str]:
-    return [text for _kind, text in small_talk_kinds()]
 
 
 class CachedIndex:

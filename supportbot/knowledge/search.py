@@ -28,8 +28,6 @@ _index = CachedIndex()
 @dataclass(frozen=True, slots=True)
 class Retrieval:
     hits: list[Hit]  # the relevant ones, best first (empty when abstaining)
-    best_score: float
-    gap: float  # best minus the runner-up topic
     small_talk: bool
     abstain: bool
     small_talk_kind: str = ""  # greeting, thanks, bye, bot
@@ -63,10 +61,7 @@ def invalidate() -> None:
 
 
 def _published() -> list:
-    rows = KnowledgeArticle.objects.all()
-    if any(field.name == "published" for field in KnowledgeArticle._meta.fields):
-        rows = rows.filter(published=True)
-    return as_sources(list(rows))
+    return as_sources(list(KnowledgeArticle.objects.filter(published=True)))
 
 
 def _version() -> object:
@@ -100,19 +95,17 @@ def retrieve(
     vector = embed_question(question) if query is None else query
     index = current_index()
     hits = index.search(vector, question, language, k=k + 1)
-    best = hits[0].dense if hits else 0.0
+    best = hits[0].score if hits else 0.0
     # e5's cosines sit in a narrow band: a question nothing answers scores nearly as high as
     # one that is answered, but its best topic does not stand out from the runner-up.
-    gap = best - hits[1].dense if len(hits) > 1 else best
+    gap = best - hits[1].score if len(hits) > 1 else best
     small_talk, small_talk_kind = index.small_talk_match(vector)
     is_small_talk = small_talk >= options["SMALL_TALK_MIN_SCORE"] and small_talk > best
-    relevant = [hit for hit in hits[:k] if hit.dense >= best - options["RETRIEVAL_MARGIN"]]
+    relevant = [hit for hit in hits[:k] if hit.score >= best - options["RETRIEVAL_MARGIN"]]
     if is_small_talk or best < options["RETRIEVAL_MIN_SCORE"] or gap < options["RETRIEVAL_MIN_GAP"]:
         relevant = []
     return Retrieval(
         hits=relevant,
-        best_score=best,
-        gap=gap,
         small_talk=is_small_talk,
         small_talk_kind=small_talk_kind if is_small_talk else "",
         # Without any article there is nothing to ground on and nothing to abstain from:

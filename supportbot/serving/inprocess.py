@@ -168,12 +168,12 @@ class InProcessDispatcher:
             started = await loop.run_in_executor(self._threads, self._start, job)
         except EngineBusy as exc:
             dispatches.labels(outcome="busy").inc()
-            reply_slots.release_quietly(job.conversation, job.request_id)
+            await self._release(job)
             raise DispatchError("busy", "The assistant is busy.") from exc
         except Exception as exc:
             logger.exception("cannot prepare the reply to message %s", job.reply_to_id)
             dispatches.labels(outcome="unavailable").inc()
-            reply_slots.release_quietly(job.conversation, job.request_id)
+            await self._release(job)
             raise DispatchError("unavailable", "The assistant is not available.") from exc
         if isinstance(started, ServeResult):
             return  # generating already, or answered
@@ -181,6 +181,13 @@ class InProcessDispatcher:
         runtime, generation = started
         finished = loop.run_in_executor(self._threads, self._finish, runtime, generation)
         finished.add_done_callback(lambda f: self._after(job, f))
+
+    @staticmethod
+    async def _release(job: ReplyJob) -> None:
+        # A cache call: off the loop every socket shares.
+        await sync_to_async(reply_slots.release_quietly, thread_sensitive=False)(
+            job.conversation, job.request_id
+        )
 
     def _start(self, job: ReplyJob) -> tuple[WorkerRuntime, Generation] | ServeResult:
         try:

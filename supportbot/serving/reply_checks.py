@@ -11,8 +11,6 @@ shown as is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.conf import settings
 
 from inference_worker.jobs import ReplyJob
@@ -60,17 +58,27 @@ def language_check(job: ReplyJob) -> Checker:
     return check
 
 
-def active_checks(job: ReplyJob) -> list[tuple[str, Checker]]:
+def quality_checks() -> list[str]:
+    """The quality checks this deployment runs (recorded with every reply that passed them)."""
     options = settings.SUPPORTBOT
+    names = []
+    # Without sources (small talk) every number is the model's invention: checked all the same.
+    if options["GROUNDING_CHECK"]:
+        names.append("grounding")
+    if options["REPLY_LANGUAGE_CHECK"]:
+        names.append("language")
+    return names
+
+
+QUALITY_CHECKS = {"grounding": grounding_check, "language": language_check}
+
+
+def active_checks(job: ReplyJob) -> list[tuple[str, Checker]]:
     checks: list[tuple[str, Checker]] = []
     safety = output_checker(job)
     if safety is not None:
         checks.append(("safety", safety))
-    # Without sources (small talk) every number is the model's invention: checked all the same.
-    if options["GROUNDING_CHECK"]:
-        checks.append(("grounding", grounding_check(job)))
-    if options["REPLY_LANGUAGE_CHECK"]:
-        checks.append(("language", language_check(job)))
+    checks.extend((name, QUALITY_CHECKS[name](job)) for name in quality_checks())
     return checks
 
 
@@ -105,6 +113,3 @@ def replacement(job: ReplyJob, decision: GuardDecision) -> tuple[str, dict]:
     if source is not None and source.get("language") == language and passage:
         return passage, {**grounding, "action": "source_text"}
     return safety_message("handover", language), {**grounding, "action": "handover"}
-
-
-Replacement = Callable[[ReplyJob, GuardDecision], tuple[str, dict]]

@@ -114,7 +114,7 @@ class DjangoReplySink:
         # Outside any transaction and off the web's database thread: an embedding.
         cannot_help = bool(outcome.text) and outcome.finish_reason not in ("abort", "error")
         cannot_help = cannot_help and bot_cannot_help(outcome.text)
-        checked = [name for name, _check in reply_checks.active_checks(job) if name != "safety"]
+        checked = reply_checks.quality_checks()
         grounding = {"supported": True, "checks": checked} if checked else {}
         with broadcast.publishing_through(self._publisher()):
             reply, created = self._with_retries(
@@ -129,17 +129,20 @@ class DjangoReplySink:
             )
         self.records.ended(job, answered=reply is not None)
         if created or reply is None:
-            failed = not outcome.text or outcome.finish_reason in ("abort", "error")
-            failure = (
-                "" if reply is not None else (outcome.finish_reason if failed else "superseded")
-            )
-            self._record(job, event, worker, failure=failure or "")
+            failure = "" if reply is not None else outcome.failure or "superseded"
+            self._record(job, event, worker, reply, failure=failure)
         return reply is not None
 
-    def _record(self, job: ReplyJob, event: StreamEvent, worker: str, **kwargs) -> None:
+    def _record(
+        self, job: ReplyJob, event: StreamEvent, worker: str, reply: Message | None, **kwargs
+    ) -> None:
         conversation_id = (
-            Message.objects.filter(pk=job.reply_to_id).values_list("conversation_id", flat=True)
-        ).first()
+            reply.conversation_id
+            if reply is not None
+            else Message.objects.filter(pk=job.reply_to_id)
+            .values_list("conversation_id", flat=True)
+            .first()
+        )
         record_generation(
             event,
             purpose=GenerationRecord.Purpose.REPLY,
@@ -160,7 +163,7 @@ class DjangoReplySink:
                 job, lambda: replies.store_blocked_reply(job.reply_to_id, outcome, verdict)
             )
         self.records.ended(job, answered=reply is not None)
-        self._record(job, event, worker, finish_reason="blocked")
+        self._record(job, event, worker, reply, finish_reason="blocked")
 
     def store_replaced_reply(
         self, job: ReplyJob, event: StreamEvent, decision: GuardDecision, *, worker: str
@@ -175,7 +178,9 @@ class DjangoReplySink:
                 ),
             )
         self.records.ended(job, answered=reply is not None)
-        self._record(job, event, worker, finish_reason=grounding["action"], failure=decision.kind)
+        self._record(
+            job, event, worker, reply, finish_reason=grounding["action"], failure=decision.kind
+        )
 
     def delta_frame(self, job: ReplyJob, text: str) -> Frame:
         return frames.bot_delta(job.reply_to_seq, text)

@@ -14,7 +14,6 @@ from inference_worker.prompting import (
     language_name,
     render_prompt,
 )
-from supportbot.knowledge.retrieval import Article, features, select_articles
 from tests.inference_worker.tiny_checkpoint import qwen_tokenizer
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "supportbot" / "knowledge"
@@ -160,7 +159,7 @@ def test_the_last_turn_survives_any_budget():
     assert prompt.text.rstrip().endswith("very long\nAgent:")
 
 
-# -- retrieval ----------------------------------------------------------------------------
+# -- the demo knowledge base's files ------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -170,73 +169,6 @@ def kb() -> dict:
     examples = json.loads((KNOWLEDGE / "demo_examples.json").read_text(encoding="utf-8"))
     articles = [read_article_file(path) for path in sorted((KNOWLEDGE / "demo_kb").glob("*.md"))]
     return {**examples, "articles": articles}
-
-
-@pytest.fixture(scope="module")
-def articles(kb) -> list[Article]:
-    return [
-        Article(
-            **{f: a[f] for f in Article.__slots__ if f != "keywords"}, keywords=tuple(a["keywords"])
-        )
-        for a in kb["articles"]
-    ]
-
-
-@pytest.mark.parametrize(
-    ("question", "language", "slug"),
-    [
-        ("Wie lange dauert der Versand?", "de", "shipping-times"),
-        ("How long does shipping take?", "en", "shipping-times"),
-        ("Combien de temps prend la livraison ?", "fr", "shipping-times"),
-        ("¿Cuánto tarda el envio?", "es", "shipping-times"),  # accent left out on purpose
-        ("配送にはどのくらいかかりますか？", "ja", "shipping-times"),
-        ("运费是多少？", "zh", "shipping-costs"),
-        ("我想退货", "zh", "returns"),
-        ("パスワードを忘れました", "ja", "password-reset"),
-        ("Ich habe mein Passwort vergessen", "de", "password-reset"),
-        ("Can I return a product?", "en", "returns"),
-        ("When do I get my money back?", "en", "refunds"),
-        ("Kann ich meine Bestellung stornieren?", "de", "order-changes"),
-        ("Do you accept PayPal?", "en", "payment-methods"),
-        ("배송비는 얼마인가요?", "ko", "shipping-costs"),
-    ],
-)
-def test_select_articles_picks_the_topic(articles, question, language, slug):
-    chosen = select_articles(question, language, articles, k=2)
-    assert chosen[0].slug == slug
-    assert chosen[0].language == language
-
-
-def test_select_articles_falls_back_to_english(articles):
-    chosen = select_articles("How long does shipping take?", "sw", articles)
-    assert chosen[0].slug == "shipping-times"
-    assert all(a.language == "en" for a in chosen)
-
-
-def test_english_question_in_a_german_conversation_gets_the_german_article(articles):
-    chosen = select_articles("How do I reset my password?", "de", articles)
-    assert (chosen[0].slug, chosen[0].language) == ("password-reset", "de")
-
-
-def test_select_articles_returns_nothing_for_unrelated_text(articles):
-    assert select_articles("hello", "en", articles) == []
-    assert select_articles("Wie lange dauert der Versand?", "de", [], k=2) == []
-    assert select_articles("Versand", "de", articles, k=0) == []
-
-
-def test_cjk_text_becomes_character_bigrams():
-    assert {"运费", "费是", "是多", "多少"} <= set(features("运费是多少？"))
-    assert "配送" in features("配送には")
-    assert "versand" in features("Versand!")
-
-
-def test_select_articles_accepts_any_article_like_rows(articles):
-    class Row:
-        def __init__(self, a: Article) -> None:
-            self.__dict__.update({f: getattr(a, f) for f in Article.__slots__})
-
-    rows = [Row(a) for a in articles]
-    assert select_articles("Wo ist mein Paket?", "de", rows)[0].slug == "order-tracking"
 
 
 # -- the demo knowledge base --------------------------------------------------------------
