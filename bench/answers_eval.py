@@ -271,6 +271,7 @@ def main() -> None:
                 "RETRIEVAL_MARGIN",
                 "SMALL_TALK_MIN_SCORE",
                 "RETRIEVAL_LEXICAL_WEIGHT",
+                "RETRIEVAL_QUESTION_WEIGHT",
             )
         }
         if args.dump:

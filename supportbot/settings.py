@@ -170,10 +170,11 @@ SUPPORTBOT = {
     # cosine no passage is relevant and the bot says it does not know; passages further than
     # the margin below the best are left out; the lexical score's weight beside the dense one;
     # how close to a greeting a message must be to count as small talk.
-    "RETRIEVAL_MIN_SCORE": env_float("SUPPORTBOT_RETRIEVAL_MIN_SCORE", 0.83),
-    "RETRIEVAL_MIN_GAP": env_float("SUPPORTBOT_RETRIEVAL_MIN_GAP", 0.005),
+    "RETRIEVAL_MIN_SCORE": env_float("SUPPORTBOT_RETRIEVAL_MIN_SCORE", 0.675),
+    "RETRIEVAL_MIN_GAP": env_float("SUPPORTBOT_RETRIEVAL_MIN_GAP", 0.0),
     "RETRIEVAL_MARGIN": env_float("SUPPORTBOT_RETRIEVAL_MARGIN", 0.03),
     "RETRIEVAL_LEXICAL_WEIGHT": env_float("SUPPORTBOT_RETRIEVAL_LEXICAL_WEIGHT", 0.04),
+    "RETRIEVAL_QUESTION_WEIGHT": env_float("SUPPORTBOT_RETRIEVAL_QUESTION_WEIGHT", 0.4),
     "SMALL_TALK_MIN_SCORE": env_float("SUPPORTBOT_SMALL_TALK_MIN_SCORE", 0.90),
     # generate: the model writes the answer from the passages; extract: the passage's own
     # words (and fixed answers to small talk) when the article exists in the customer's

@@ -74,13 +74,21 @@ class Embedder:
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dim) float32, normalised, in batches (not cached: callers keep them)."""
+        return self._batched(self.engine.passage, texts)
+
+    def embed_stored_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Queries an index keeps (an article's example questions): batched like passages,
+        and kept out of the cache, which is for customers' repeated questions."""
+        return self._batched(self.engine.query, texts)
+
+    def _batched(self, encode, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
         parts = []
         with self._lock:
             for start in range(0, len(texts), PASSAGE_BATCH):
                 batch = list(texts[start : start + PASSAGE_BATCH])
-                parts.append(np.atleast_2d(self.engine.passage(batch)))
+                parts.append(np.atleast_2d(encode(batch)))
         return np.vstack(parts).astype(np.float32, copy=False)
 
 

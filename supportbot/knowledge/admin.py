@@ -13,7 +13,8 @@ class KnowledgeArticleForm(forms.ModelForm):
     class Meta:
         model = KnowledgeArticle
         fields = (
-            "slug", "language", "topic", "title", "body", "keywords", "tags", "url", "published",
+            "slug", "language", "topic", "title", "body", "keywords", "questions", "tags", "url",
+            "published",
         )  # fmt: skip
 
     def clean_language(self) -> str:

@@ -7,6 +7,11 @@ English article. Scores are gathered per topic (``slug``): the passage shown is 
 the customer's language when one exists, else English. The existing lexical score
 (``retrieval.features``) is added with a small weight; ``bench/answers_eval.py`` measures it.
 
+Each version's title and example questions (``KnowledgeArticle.questions``) are embedded as
+queries too: e5 rates a question against a question of the same meaning far more clearly than
+against a passage, whatever the two languages, so a topic's score mixes its best passage
+with its nearest question (``question_weight``).
+
 The index is built on first use and cached in the process; saving or deleting an article
 bumps a version number in the shared cache, so every process rebuilds (re-embedding only
 passages whose text changed).
@@ -61,6 +66,7 @@ class SourceArticle:
     body: str
     keywords: tuple[str, ...]
     url: str
+    questions: tuple[str, ...] = ()
 
 
 def split_passages(body: str, max_chars: int = PASSAGE_MAX_CHARS) -> list[str]:
@@ -86,6 +92,29 @@ def _key(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
+
+
+def _embedded(
+    texts: list[str], kind: str, embedder: Embedder, known: dict[str, np.ndarray]
+) -> np.ndarray:
+    """``texts`` embedded as passages or queries, reusing and filling ``known``."""
+
+    def key(text: str) -> str:
+        return _key(f"{kind}: {text}")
+
+    missing = list(dict.fromkeys(text for text in texts if key(text) not in known))
+    if missing:
+        encode = embedder.embed_passages if kind == "passage" else embedder.embed_stored_queries
+        for text, vector in zip(missing, encode(missing), strict=True):
+            known[key(text)] = vector
+    if not texts:
+        return np.empty((0, embedder.dim), dtype=np.float32)
+    return np.vstack([known[key(text)] for text in texts])
+
+
 class KnowledgeIndex:
     def __init__(
         self,
@@ -96,8 +125,15 @@ class KnowledgeIndex:
         small_talk_kinds: list[str],
         *,
         lexical_weight: float,
+        questions: np.ndarray | None = None,
+        question_slugs: Sequence[str] = (),
+        question_texts: Sequence[str] = (),
+        question_languages: Sequence[str] = (),
+        question_weight: float = 0.0,
+        known: dict[str, np.ndarray] | None = None,
     ) -> None:
         self.passages = passages
+        self.known = known or {}  # every vector embedded, by kind and text, for the next build
         self.vectors = vectors  # (n_passages, dim), normalised
         self.lexical = lexical
         self.rarity = idf(lexical)
@@ -108,6 +144,31 @@ class KnowledgeIndex:
         self.versions: dict[str, dict[str, list[int]]] = {}
         for i, passage in enumerate(passages):
             self.versions.setdefault(passage.slug, {}).setdefault(passage.language, []).append(i)
+        questions = questions if questions is not None else np.empty((0, vectors.shape[1]))
+        # e5 puts every text's language in its vector as well as its meaning: two unrelated
+        # questions in one language score about as high as two paraphrases in different
+        # ones. Removing each language's mean direction (as in Libovický et al., 2020) leaves
+        # the meaning, so a Turkish question can still find an English-only article.
+        self.language_means: dict[str, np.ndarray] = {}
+        if len(questions):
+            self.language_means[""] = questions.mean(axis=0)
+            by_language: dict[str, list[int]] = {}
+            for i, code in enumerate(question_languages):
+                by_language.setdefault(code, []).append(i)
+            for code, ids in by_language.items():
+                self.language_means[code] = questions[ids].mean(axis=0)
+            languages = list(question_languages) or [""] * len(questions)
+            questions = _normalised(
+                questions - np.vstack([self.language_means[code] for code in languages])
+            )
+        self.questions = questions
+        self.question_weight = question_weight if len(self.questions) else 0.0
+        self.question_slugs = list(question_slugs)
+        self.question_texts = list(question_texts)
+        grouped: dict[str, list[int]] = {}
+        for i, slug in enumerate(question_slugs):
+            grouped.setdefault(slug, []).append(i)
+        self.question_groups = {slug: np.array(ids) for slug, ids in grouped.items()}
 
     @classmethod
     def build(
@@ -116,12 +177,21 @@ class KnowledgeIndex:
         embedder: Embedder,
         *,
         lexical_weight: float,
+        question_weight: float = 0.0,
         known: dict[str, np.ndarray] | None = None,
     ) -> KnowledgeIndex:
         """Cut, embed (reusing ``known`` vectors by text) and index ``articles``."""
         passages: list[Passage] = []
         lexical: list[dict[str, float]] = []
+        questions: list[str] = []
+        question_slugs: list[str] = []
+        question_languages: list[str] = []
         for article in articles:
+            for question in (article.title, *article.questions):
+                if question.strip():
+                    questions.append(question.strip())
+                    question_slugs.append(article.slug)
+                    question_languages.append(article.language.split("-")[0].lower())
             keywords = " ".join(article.keywords)
             for chunk in split_passages(article.body):
                 text = f"{article.title}: {chunk}"
@@ -130,15 +200,8 @@ class KnowledgeIndex:
                 )
                 lexical.append(features(f"{keywords} {text}"))
         known = dict(known or {})
-        missing = [p.text for p in passages if _key(p.text) not in known]
-        for text, vector in zip(missing, embedder.embed_passages(missing), strict=True):
-            known[_key(text)] = vector
-        dim = embedder.dim
-        vectors = (
-            np.vstack([known[_key(p.text)] for p in passages])
-            if passages
-            else np.empty((0, dim), dtype=np.float32)
-        )
+        vectors = _embedded([p.text for p in passages], "passage", embedder, known)
+        question_vectors = _embedded(questions, "query", embedder, known)
         kinds, examples = zip(*small_talk_examples(), strict=True)
         return cls(
             passages,
@@ -147,10 +210,13 @@ class KnowledgeIndex:
             embedder.embed_queries(list(examples)),
             list(kinds),
             lexical_weight=lexical_weight,
+            questions=question_vectors,
+            question_slugs=question_slugs,
+            question_texts=questions,
+            question_languages=question_languages,
+            question_weight=question_weight,
+            known=known,
         )
-
-    def vectors_by_text(self) -> dict[str, np.ndarray]:
-        return {_key(p.text): v for p, v in zip(self.passages, self.vectors, strict=True)}
 
     def search(self, query: np.ndarray, question: str, language: str, k: int = 3) -> list[Hit]:
         """The ``k`` best topics for the question, best first, each with the passage to show.
@@ -171,6 +237,11 @@ class KnowledgeIndex:
             if lexical.max(initial=0.0) > 0:
                 combined = combined + self.lexical_weight * lexical / lexical.max()
         language = (language or FALLBACK_LANGUAGE).split("-")[0].lower()
+        weight = self.question_weight
+        asked = None
+        if weight:
+            mean = self.language_means.get(language, self.language_means[""])
+            asked = self.questions @ _normalised(query - mean)
         topics: list[tuple[float, str, int]] = []
         for slug, versions in self.versions.items():
             best = {lang: max(ids, key=lambda i: combined[i]) for lang, ids in versions.items()}
@@ -179,9 +250,13 @@ class KnowledgeIndex:
                 english = max(best.values(), key=lambda i: combined[i])
             own = best.get(language)
             if own is None:
-                topics.append((float(combined[english]), slug, english))
+                value, shown = float(combined[english]), english
             else:
-                topics.append((float(combined[english] + combined[own]) / 2, slug, own))
+                value, shown = float(combined[english] + combined[own]) / 2, own
+            group = self.question_groups.get(slug)
+            if asked is not None and group is not None:
+                value = (1 - weight) * value + weight * float(asked[group].max())
+            topics.append((value, slug, shown))
         topics.sort(key=lambda topic: -topic[0])
         return [Hit(slug, value, self.passages[i]) for value, slug, i in topics[:k]]
 
@@ -224,14 +299,24 @@ class CachedIndex:
             self._stale = True
 
     def get(
-        self, version: object, load: callable, embedder: Embedder, *, lexical_weight: float
+        self,
+        version: object,
+        load: callable,
+        embedder: Embedder,
+        *,
+        lexical_weight: float,
+        question_weight: float = 0.0,
     ) -> KnowledgeIndex:
         with self._lock:
             if self._index is None or self._stale or version != self._version:
                 self._stale = False
-                known = self._index.vectors_by_text() if self._index is not None else None
+                known = self._index.known if self._index is not None else None
                 self._index = KnowledgeIndex.build(
-                    load(), embedder, lexical_weight=lexical_weight, known=known
+                    load(),
+                    embedder,
+                    lexical_weight=lexical_weight,
+                    question_weight=question_weight,
+                    known=known,
                 )
                 self._version = version
             return self._index
@@ -246,6 +331,7 @@ def as_sources(rows: Sequence) -> list[SourceArticle]:
             body=row.body,
             keywords=tuple(row.keywords or ()),
             url=getattr(row, "public_url", "") or "",
+            questions=tuple(row.questions or ()),
         )
         for row in rows
     ]

@@ -24,9 +24,13 @@ from supportbot.knowledge.models import KnowledgeArticle
 REQUIRED = ("slug", "language", "title")
 # Front-matter keys in the order export writes them; anything else is refused, so a typo
 # such as "publised: false" cannot silently publish an article.
-FIELDS = ("slug", "language", "topic", "title", "url", "tags", "keywords", "published")
+FIELDS = (
+    "slug", "language", "topic", "title", "url", "tags", "keywords", "questions", "published",
+)  # fmt: skip
 # What import compares and writes besides the (slug, language) key.
-_CONTENT_FIELDS = ("topic", "title", "body", "url", "tags", "keywords", "published")
+_CONTENT_FIELDS = (
+    "topic", "title", "body", "url", "tags", "keywords", "questions", "published",
+)  # fmt: skip
 # Lower case, as retrieval compares languages lower-cased; no dots, they separate the file name.
 LANGUAGE_RE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
 _url_validator = URLValidator(schemes=["http", "https"])
@@ -100,6 +104,7 @@ def _validated(meta: dict[str, Any], body: str) -> dict[str, Any]:
         "url": meta.get("url") or "",
         "tags": meta.get("tags") or [],
         "keywords": meta.get("keywords") or [],
+        "questions": meta.get("questions") or [],
         "published": meta.get("published", True),
         "body": normalize_body(body),
     }
@@ -110,7 +115,7 @@ def _validated(meta: dict[str, Any], body: str) -> dict[str, Any]:
         limit = KnowledgeArticle._meta.get_field(name).max_length
         if len(fields[name]) > limit:
             raise ValueError(f"{name} is longer than {limit} characters")
-    for name in ("tags", "keywords"):
+    for name in ("tags", "keywords", "questions"):
         value = fields[name]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError(f"{name} must be a list of text, e.g. [a, b]: got {value!r}")

@@ -16,6 +16,9 @@ class KnowledgeArticle(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField()
     keywords = models.JSONField(default=list, blank=True)
+    # Questions customers ask that this version answers, in any language: retrieval matches a
+    # customer's question against them as well as against the body (docs/knowledge-base.md).
+    questions = models.JSONField(default=list, blank=True)
     # An external help-centre page; citations link there instead of our own page when set.
     # Only http(s): the widget puts it in a link, and a "javascript:" URL would run there.
     url = models.CharField(

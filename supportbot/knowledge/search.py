@@ -80,6 +80,7 @@ def current_index() -> KnowledgeIndex:
         _published,
         get_embedder(),
         lexical_weight=options["RETRIEVAL_LEXICAL_WEIGHT"],
+        question_weight=options["RETRIEVAL_QUESTION_WEIGHT"],
     )
 
 

@@ -16,9 +16,14 @@ from supportbot.knowledge.markdown_files import (
 from supportbot.knowledge.models import ExampleTurn, KnowledgeArticle
 
 DEMO_FOLDER = Path(__file__).resolve().parents[2] / "supportbot" / "knowledge" / "demo_kb"
-DEMO_LANGUAGES = {"en", "de", "fr", "es", "pt", "it", "zh", "ja", "ko", "ar"}
+DEMO_LANGUAGES = {"en", "de", "fr", "es", "pt", "it", "ja", "ko", "zh", "ar"}
+# Knowledge-base versions written without few-shot example turns (extract mode needs none).
+DEMO_KB_ONLY_LANGUAGES = {"nl", "pl", "ru", "uk", "cs", "sv", "tr", "id", "vi"}
 ENGLISH_ONLY = {"warranty", "international-shipping", "loyalty-points"}
-FIELDS = ("slug", "language", "topic", "title", "body", "url", "tags", "keywords", "published")
+FIELDS = (
+    "slug", "language", "topic", "title", "body", "url", "tags", "keywords", "questions",
+    "published",
+)  # fmt: skip
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +42,9 @@ title: Delivery times
 url: ""
 tags: [shipping, delivery]
 keywords: [shipping, delivery, how long]
+questions:
+  - how long until my parcel arrives
+  - "Express: how fast?"
 published: true
 ---
 Shipping takes 3-5 business days.
@@ -59,6 +67,7 @@ def articles():
         slug="returns", language="de", topic="returns", title="Rücksendungen: 30 Tage",
         body="Zeile eins\nZeile zwei\n\n- kein Front-Matter\n---\nnoch Text",
         keywords=["Rücksendung", "yes", "1"], tags=[], url="https://help.example.com/r?a=1",
+        questions=["Kann ich: zurückschicken?", "# nein"],
     )  # fmt: skip
     KnowledgeArticle.objects.create(
         slug="returns", language="ar", topic="returns", title="الإرجاع", body="نص",
@@ -80,6 +89,7 @@ def test_a_file_reads_into_the_article_fields(tmp_path):
         "url": "",
         "tags": ["shipping", "delivery"],
         "keywords": ["shipping", "delivery", "how long"],
+        "questions": ["how long until my parcel arrives", "Express: how fast?"],
         "published": True,
         "body": "Shipping takes 3-5 business days.\n\nExpress: 1-2 days.",
     }
@@ -193,18 +203,20 @@ def test_kb_export_and_kb_import_commands_report_counts(tmp_path, articles, caps
     assert "3 files: 0 created, 0 updated, 3 unchanged" in out
 
 
-def test_the_demo_folder_holds_every_topic_in_ten_languages_and_three_english_only():
+def test_the_demo_folder_holds_every_topic_in_19_languages_and_three_english_only():
     report = import_folder(DEMO_FOLDER)
 
     articles = list(KnowledgeArticle.objects.all())
-    # 12 articles in each of 10 languages, plus the three English-only ones.
-    assert report.created == len(articles) == 12 * 10 + 3
+    # 12 articles in each of 19 languages, plus the three English-only ones.
+    assert report.created == len(articles) == 12 * 19 + 3
     by_slug: dict[str, set[str]] = {}
     for article in articles:
         by_slug.setdefault(article.slug, set()).add(article.language)
     assert {slug for slug, langs in by_slug.items() if langs == {"en"}} == ENGLISH_ONLY
     assert all(
-        langs == DEMO_LANGUAGES for slug, langs in by_slug.items() if slug not in ENGLISH_ONLY
+        langs == DEMO_LANGUAGES | DEMO_KB_ONLY_LANGUAGES
+        for slug, langs in by_slug.items()
+        if slug not in ENGLISH_ONLY
     )
     warranty = KnowledgeArticle.objects.get(slug="warranty")
     assert (warranty.topic, warranty.title) == ("returns", "Warranty")
@@ -217,5 +229,5 @@ def test_load_demo_kb_loads_articles_and_examples_and_is_idempotent():
     call_command("load_demo_kb", verbosity=0)
 
     assert (rows(), ExampleTurn.objects.count()) == first
-    assert len(first[0]) == 123
+    assert len(first[0]) == 12 * 19 + 3
     assert set(ExampleTurn.objects.values_list("language", flat=True)) == DEMO_LANGUAGES
