@@ -35,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "bench" / "data" / "answers_questions.jsonl"
+NOT_ANSWERS = ("no_source", "handover", "handoff", "safety")
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -142,7 +143,7 @@ def judge(results: list[dict]) -> dict:
     index = current_index()
     embedder = get_embedder()
     hit1 = hit3 = in_scope = accurate = shown = unsupported = 0
-    oos = oos_answered = small = small_ok = 0
+    oos = oos_answered = oos_safety = small = small_ok = 0
     retrieval_ms: list[float] = []
     check_ms: list[float] = []
     by_language: dict[str, list[int]] = {}
@@ -183,11 +184,13 @@ def judge(results: list[dict]) -> dict:
                 )
         elif item["kind"] == "out_of_scope":
             oos += 1
-            oos_answered += finish not in ("no_source", "handover", "handoff") and bool(text)
+            # A refusal (no source, a person, the safety filter's fixed reply) is not an answer.
+            oos_answered += finish not in NOT_ANSWERS and bool(text)
+            oos_safety += finish == "safety"
         else:
             small += 1
-            small_ok += bool(text) and finish not in ("no_source", "handover", "handoff")
-        if text and finish not in ("no_source", "handover", "handoff", "safety"):
+            small_ok += bool(text) and finish not in NOT_ANSWERS
+        if text and finish not in NOT_ANSWERS:
             shown += 1
             sources = [found.knowledge, item["question"]]
             unsupported += bool(unsupported_facts(text, sources))
@@ -221,6 +224,8 @@ def judge(results: list[dict]) -> dict:
         "unsupported_replies_shown": ratio(unsupported, shown),
         "out_of_scope_queries": oos,
         "out_of_scope_answered": ratio(oos_answered, oos),
+        # Refused by the safety filter instead of "I don't know": its false alarms (issue 12).
+        "out_of_scope_refused_by_safety": ratio(oos_safety, oos),
         "small_talk": small,
         "small_talk_answered": ratio(small_ok, small),
         "retrieval_ms_p50": percentile(retrieval_ms, 50),

@@ -166,10 +166,12 @@ SUPPORTBOT = {
     # A reply still generating when the customer's last socket closes is aborted after this.
     "ABANDON_GRACE_S": env_float("SUPPORTBOT_ABANDON_GRACE_S", 20.0),
     "HISTORY_TURNS": env_int("SUPPORTBOT_HISTORY_TURNS", 6, minimum=0),
-    # Retrieval (docs/knowledge-base.md, calibrated with bench/answers_eval.py): below this
-    # cosine no passage is relevant and the bot says it does not know; passages further than
-    # the margin below the best are left out; the lexical score's weight beside the dense one;
-    # how close to a greeting a message must be to count as small talk.
+    # Retrieval (docs/knowledge-base.md, calibrated with bench/retrieval_calibration.py):
+    # below this score no article is relevant and the bot says it does not know; the best
+    # topic's lead over the runner-up it must have (0: not asked); passages further than the
+    # margin below the best are left out; the lexical score's weight beside the dense one; the
+    # weight of the nearest example question beside the passages; how close to a greeting a
+    # message must be to count as small talk.
     "RETRIEVAL_MIN_SCORE": env_float("SUPPORTBOT_RETRIEVAL_MIN_SCORE", 0.675),
     "RETRIEVAL_MIN_GAP": env_float("SUPPORTBOT_RETRIEVAL_MIN_GAP", 0.0),
     "RETRIEVAL_MARGIN": env_float("SUPPORTBOT_RETRIEVAL_MARGIN", 0.03),

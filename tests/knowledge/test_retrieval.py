@@ -61,3 +61,26 @@ def test_cjk_text_becomes_character_bigrams():
     assert {"运费", "费是", "是多", "多少"} <= set(features("运费是多少？"))
     assert "配送" in features("配送には")
     assert "versand" in features("Versand!")
+
+
+def test_an_articles_example_questions_bring_customers_to_it(demo_kb):
+    """A question worded nothing like the article's text still finds it through the example
+    questions an editor attached, and loses it when they are removed."""
+    from supportbot.knowledge.models import KnowledgeArticle
+
+    KnowledgeArticle.objects.create(
+        slug="sizing", language="en", topic="products", title="Size guide",
+        body="Our garments follow EU sizes. The size table is on every product page.",
+        questions=["the jumper I want, will an M fit me if I'm 1.80?"],
+    )  # fmt: skip
+    question = "I'm 1,80 m, would a medium jumper fit me?"
+    with_questions = retrieve(question, "en")
+    assert with_questions.hits and with_questions.hits[0].slug == "sizing"
+
+    KnowledgeArticle.objects.filter(slug="sizing").update(questions=[])
+    from supportbot.knowledge.search import invalidate
+
+    invalidate()
+    without = retrieve(question, "en")
+    sizing = [hit.score for hit in without.hits if hit.slug == "sizing"]
+    assert not sizing or sizing[0] < with_questions.hits[0].score - 0.03
