@@ -147,6 +147,7 @@ def judge(results: list[dict]) -> dict:
     retrieval_ms: list[float] = []
     check_ms: list[float] = []
     by_language: dict[str, list[int]] = {}
+    by_source = {True: [0, 0], False: [0, 0]}  # article in the question's language or not
     examples = []
     for result in results:
         item, reply = result, result["reply"]
@@ -170,6 +171,10 @@ def judge(results: list[dict]) -> dict:
             in_language = bool(text) and detect_language(text, default=language).code == language
             right = in_language and any(fold(e) in fold(text) for e in item["expect"])
             accurate += right
+            # The 270M base model cannot translate: the two cases are reported apart.
+            own = language in index.versions.get(item["slug"], {})
+            by_source[own][0] += right
+            by_source[own][1] += 1
             by_language.setdefault(language, [0, 0])
             by_language[language][0] += right
             by_language[language][1] += 1
@@ -219,6 +224,8 @@ def judge(results: list[dict]) -> dict:
         "retrieval_hit_at_1": ratio(hit1, in_scope),
         "retrieval_hit_at_3": ratio(hit3, in_scope),
         "answer_accuracy": ratio(accurate, in_scope),
+        "accuracy_article_in_question_language": ratio(*by_source[True]),
+        "accuracy_article_only_in_another_language": ratio(*by_source[False]),
         "accuracy_by_language": {k: ratio(a, n) for k, (a, n) in sorted(by_language.items())},
         "replies_shown": shown,
         "unsupported_replies_shown": ratio(unsupported, shown),

@@ -161,3 +161,35 @@ async def test_extract_mode_answers_in_the_articles_own_words(
     done = (await receive_until(ws, "bot.done", timeout=60))[-1]
     assert done["finish_reason"] == "small_talk" and done["text"].startswith("De nada")
     await ws.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("translation", "shown"),
+    [
+        # What the bundled 270M model wrote for such questions: fluent, German, and unrelated.
+        ("Vielen Dank, das ist erledigt. Ich habe ein Paket bekommen.", False),
+        ("Alle Produkte haben 2 Jahre Garantie ab dem Lieferdatum. ", True),
+    ],
+)
+async def test_a_translated_passage_must_still_say_what_its_source_says(
+    demo_kb, checked, settings, transport, conversation_factory, connect, translation, shown
+):
+    settings.SUPPORTBOT = {**settings.SUPPORTBOT, "ANSWER_MODE": "extract"}
+    transport.engine.pieces = [translation]
+    conversation, token = await database_sync_to_async(conversation_factory)(locale="de")
+    ws, _ = await connect(conversation, token)
+    # The warranty article exists only in English: the engine is asked to translate it.
+    job = await database_sync_to_async(ask)(conversation, "Wie lange habe ich Garantie?")
+    assert "2-year warranty" in job.translate_text
+    await transport.run(job)
+    done = (await receive_until(ws, "bot.done", timeout=60))[-1]
+    reply = await database_sync_to_async(
+        lambda: Message.objects.get(conversation=conversation, role=Actor.BOT)
+    )()
+    if shown:
+        assert done["text"] == translation.strip() and not reply.grounding.get("check")
+    else:
+        assert done["finish_reason"] == "handover" and "Paket" not in done["text"]
+        assert reply.grounding["check"] == "ungrounded"
+        assert reply.grounding["unsupported"] == ["translation"]
+    await ws.disconnect()
