@@ -1,10 +1,13 @@
 """Is a reply supported by its sources? The facts a customer acts on must be in them.
 
 Checked facts are numbers in all their spellings: amounts, prices, durations, times, counts,
-percentages ("9,90 €", "3 à 5 jours", "14 Uhr", "2-year", "３〜５日"). A number in the reply
-that appears neither in the cited passages nor in what the customer wrote is unsupported, and
-so is the reply. Pure functions, no Django: the serving side calls ``unsupported_facts`` on
-every checkpoint of a streaming reply (``inference_worker.output_guard``).
+percentages ("9,90 €", "3 à 5 jours", "14 Uhr", "2-year", "３〜５日"), and named options a
+customer acts on: payment methods, carriers, pick-up services (``data/named_options.txt``:
+"we accept Klarna", "we ship with DHL"). A number or a name in the reply that appears neither
+in the cited passages nor in what the customer wrote is unsupported, and so is the reply.
+Whether a yes or a no matches the policy is not checked here (see docs/knowledge-base.md).
+Pure functions, no Django: the serving side calls ``unsupported_facts`` on every checkpoint
+of a streaming reply (``inference_worker.output_guard``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+NAMED_OPTIONS_FILE = Path(__file__).parent / "data" / "named_options.txt"
 
 # Digits in any script (NFKC folds full-width ones), with a decimal part after "." or ",".
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -42,11 +49,34 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+@cache
+def _named_options() -> re.Pattern:
+    names = [
+        line.strip().casefold()
+        for line in NAMED_OPTIONS_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    # Longest first, so "google pay" is one name, not "google" and "pay"; a space in a name
+    # also matches a hyphen or no space ("Apple-Pay", "ApplePay").
+    alternatives = sorted((re.escape(n).replace(r"\ ", r"[\s-]?") for n in names), key=len)
+    return re.compile(r"(?<!\w)(?:" + "|".join(reversed(alternatives)) + r")(?!\w)")
+
+
+def named_options(text: str) -> set[str]:
+    """The named options (``data/named_options.txt``) that ``text`` mentions, folded."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return {re.sub(r"[\s-]", "", match) for match in _named_options().findall(folded)}
+
+
 def unsupported_facts(reply: str, sources: Iterable[str]) -> list[str]:
-    """The numbers in ``reply`` that none of ``sources`` contains, in order of size."""
+    """The numbers in ``reply`` that none of ``sources`` contains, in order of size, then the
+    named options none of them names."""
     allowed: set[str] = set()
+    names: set[str] = set()
     for source in sources:
         allowed |= numbers(source)
+        names |= named_options(source)
     # Whole amounts are written "10 €" in one language and "10,00 €" in another.
     allowed |= {n.split(".")[0] for n in allowed if n.endswith(".0")}
-    return sorted(numbers(reply) - allowed, key=lambda n: float(n))
+    missing = sorted(numbers(reply) - allowed, key=lambda n: float(n))
+    return missing + sorted(named_options(reply) - names)

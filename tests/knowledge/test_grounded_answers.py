@@ -33,6 +33,15 @@ def test_numbers_in_a_reply_must_come_from_its_sources():
     assert unsupported_facts("通常配送は３〜５日です", ["3-5 days"]) == []
 
 
+def test_named_options_in_a_reply_must_come_from_its_sources():
+    sources = ["Payment methods: We accept Visa, Mastercard, PayPal, Apple Pay and Google Pay."]
+    assert unsupported_facts("Yes, we accept Klarna and PayPal.", sources) == ["klarna"]
+    assert unsupported_facts("Sie können mit Apple-Pay oder GooglePay zahlen.", sources) == []
+    assert unsupported_facts("Wir versenden mit DHL in 3 Tagen.", ["Versand: 3 Tage"]) == ["dhl"]
+    # Everyday words that are also brand names are not options: "ideal", "discover".
+    assert unsupported_facts("The ideal gift: discover our range.", sources) == []
+
+
 def test_a_question_finds_its_article_across_languages(demo_kb):
     # The warranty article exists only in English; the question is Turkish.
     found = retrieve("garanti süresi ne kadar, ürün bozuldu", "tr")
