@@ -60,7 +60,7 @@ def setup(workdir: Path) -> None:
 
 
 def score_sample(questions: list[tuple[str, str, str | None, int | None]]) -> list[dict]:
-    """(text, language, expected slug, own question row) -> best score, gap, right topic."""
+    """(text, language, expected slug, own question row) -> best score, right topic."""
     from supportbot.chat.language import detect_language
     from supportbot.knowledge.search import current_index, embed_question
 
@@ -73,19 +73,14 @@ def score_sample(questions: list[tuple[str, str, str | None, int | None]]) -> li
             index.questions[own_row] = 0.0  # left out: it cannot match itself
         try:
             language = language or detect_language(text).code
-            hits = index.search(embed_question(text), text, language, 2)
+            hits = index.search(embed_question(text), text, language, 1)
         finally:
             if saved is not None:
                 index.questions[own_row] = saved
-        best = hits[0].score if hits else 0.0
-        runner_up = hits[1].score if len(hits) > 1 else 0.0
-        small_talk, _kind = index.small_talk_match(embed_question(text))
         out.append(
             {
-                "score": best,
-                "gap": best - runner_up,
+                "score": hits[0].score if hits else 0.0,
                 "right": slug is not None and bool(hits) and hits[0].slug == slug,
-                "small_talk": small_talk,
             }
         )
     return out

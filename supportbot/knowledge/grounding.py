@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -68,9 +69,16 @@ def named_options(text: str) -> set[str]:
     return {re.sub(r"[\s-]", "", match) for match in _named_options().findall(folded)}
 
 
-def unsupported_facts(reply: str, sources: Iterable[str]) -> list[str]:
-    """The numbers in ``reply`` that none of ``sources`` contains, in order of size, then the
-    named options none of them names."""
+@dataclass(frozen=True, slots=True)
+class SupportedFacts:
+    """What a reply may state: the numbers and named options of its sources."""
+
+    numbers: frozenset[str]
+    names: frozenset[str]
+
+
+def supported_facts(sources: Iterable[str]) -> SupportedFacts:
+    """Read once per reply; ``unsupported_in`` then checks each checkpoint against it."""
     allowed: set[str] = set()
     names: set[str] = set()
     for source in sources:
@@ -78,5 +86,16 @@ def unsupported_facts(reply: str, sources: Iterable[str]) -> list[str]:
         names |= named_options(source)
     # Whole amounts are written "10 €" in one language and "10,00 €" in another.
     allowed |= {n.split(".")[0] for n in allowed if n.endswith(".0")}
-    missing = sorted(numbers(reply) - allowed, key=lambda n: float(n))
-    return missing + sorted(named_options(reply) - names)
+    return SupportedFacts(frozenset(allowed), frozenset(names))
+
+
+def unsupported_in(reply: str, supported: SupportedFacts) -> list[str]:
+    """The numbers in ``reply`` its sources lack, in order of size, then the named options."""
+    missing = sorted(numbers(reply) - supported.numbers, key=lambda n: float(n))
+    return missing + sorted(named_options(reply) - supported.names)
+
+
+def unsupported_facts(reply: str, sources: Iterable[str]) -> list[str]:
+    """The numbers in ``reply`` that none of ``sources`` contains, in order of size, then the
+    named options none of them names."""
+    return unsupported_in(reply, supported_facts(sources))

@@ -98,13 +98,20 @@ def _normalised(vectors: np.ndarray) -> np.ndarray:
 
 
 def _embedded(
-    texts: list[str], kind: str, embedder: Embedder, known: dict[str, np.ndarray]
+    texts: list[str],
+    kind: str,
+    embedder: Embedder,
+    previous: dict[str, np.ndarray],
+    known: dict[str, np.ndarray],
 ) -> np.ndarray:
-    """``texts`` embedded as passages or queries, reusing and filling ``known``."""
+    """``texts`` embedded as passages or queries into ``known``, reusing ``previous``."""
 
     def key(text: str) -> str:
         return _key(f"{kind}: {text}")
 
+    for text in texts:
+        if key(text) in previous:
+            known[key(text)] = previous[key(text)]
     missing = list(dict.fromkeys(text for text in texts if key(text) not in known))
     if missing:
         encode = embedder.embed_passages if kind == "passage" else embedder.embed_stored_queries
@@ -199,15 +206,16 @@ class KnowledgeIndex:
                     Passage(article.slug, article.language, article.title, text, article.url, chunk)
                 )
                 lexical.append(features(f"{keywords} {text}"))
-        known = dict(known or {})
-        vectors = _embedded([p.text for p in passages], "passage", embedder, known)
-        question_vectors = _embedded(questions, "query", embedder, known)
+        # Only what this build uses is kept: vectors of edited or deleted texts are dropped.
+        previous, known = known or {}, {}
+        vectors = _embedded([p.text for p in passages], "passage", embedder, previous, known)
+        question_vectors = _embedded(questions, "query", embedder, previous, known)
         kinds, examples = zip(*small_talk_examples(), strict=True)
         return cls(
             passages,
             vectors,
             lexical,
-            embedder.embed_queries(list(examples)),
+            _embedded(list(examples), "query", embedder, previous, known),
             list(kinds),
             lexical_weight=lexical_weight,
             questions=question_vectors,
@@ -221,12 +229,13 @@ class KnowledgeIndex:
     def search(self, query: np.ndarray, question: str, language: str, k: int = 3) -> list[Hit]:
         """The ``k`` best topics for the question, best first, each with the passage to show.
 
-        A topic scores the mean of its English version and its version in the customer's
-        language (English alone when it has no such version): e5 rates a passage in the
-        question's own language higher whatever it says, and averaging keeps topics with
-        ten language versions from outvoting an English-only one (``bench/answers_eval.py``:
-        hit@3 0.905 with the best version alone, 0.942 averaged, 0.955 with the lexical
-        assist). The passage shown is the customer's version, else the English one.
+        A topic's passage part is the mean of its English version and its version in the
+        customer's language (English alone when it has no such version): e5 rates a passage
+        in the question's own language higher whatever it says, and averaging keeps topics
+        with many language versions from outvoting an English-only one. Its question part is
+        its nearest title or example question, language directions removed; the two mix by
+        ``question_weight`` (docs/knowledge-base.md has the measurements). The passage shown
+        is the customer's version, else the English one.
         """
         if not self.passages:
             return []

@@ -18,7 +18,7 @@ from inference_worker.jobs import ReplyJob
 from inference_worker.output_guard import ALLOW, Checker, GuardDecision
 from supportbot.chat.language import detect_language
 from supportbot.embeddings.service import get_embedder
-from supportbot.knowledge.grounding import unsupported_facts
+from supportbot.knowledge.grounding import supported_facts, unsupported_in
 from supportbot.safety.guard import output_checker
 from supportbot.safety.messages import message as safety_message
 
@@ -35,11 +35,12 @@ TRANSLATION_MIN_LETTERS = 12
 
 
 def grounding_check(job: ReplyJob) -> Checker:
-    allowed = [job.prompt.knowledge, *(turn.text for turn in job.prompt.history)]
+    # The sources are read once; each checkpoint only reads the reply so far.
+    supported = supported_facts([job.prompt.knowledge, *(t.text for t in job.prompt.history)])
     faithful = translation_check(job) if job.translate_text else None
 
     def check(text: str) -> GuardDecision:
-        missing = unsupported_facts(text, allowed)
+        missing = unsupported_in(text, supported)
         if missing:
             return GuardDecision(
                 False, reason="unsupported: " + ", ".join(missing), kind="ungrounded",
