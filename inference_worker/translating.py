@@ -6,8 +6,14 @@ from __future__ import annotations
 from inference_worker.prompting import RenderedPrompt, language_name, one_line, strip_bos
 
 # A base model continues a pattern: two short pairs show it the shape and where to stop.
+# Personal data reach the engine as placeholders ("[EMAIL]"), which the translation keeps.
 _BASE_EXAMPLES = (
-    ("en", "Where is my parcel?", "de", "Wo ist mein Paket?"),
+    (
+        "en",
+        "Where is my parcel? I wrote to [EMAIL].",
+        "de",
+        "Wo ist mein Paket? Ich habe an [EMAIL] geschrieben.",
+    ),
     ("fr", "Merci, c'est réglé.", "en", "Thanks, that's sorted."),
 )
 
@@ -21,7 +27,8 @@ def translation_prompt(
             {
                 "role": "system",
                 "content": f"Translate the user's message from {src} to {tgt}. Reply with the "
-                "translation only, keeping names, numbers and order ids unchanged.",
+                "translation only, keeping names, numbers, order ids and placeholders such as "
+                "[EMAIL] unchanged.",
             },
             {"role": "user", "content": text},
         ]

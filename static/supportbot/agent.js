@@ -17,7 +17,7 @@
   const ROLES = { customer: "Customer", bot: "Assistant", agent: "Agent", system: "System" };
   const STATES = { waiting_agent: "waiting for an agent", agent: "with an agent", bot: "with the bot", resolved: "resolved" };
   const CLOSED_STATES = new Set(["resolved", "bot"]);
-  const SEND_ERRORS = new Set(["text_too_long", "rate_limited", "not_yours", "conversation_closed", "missing_field", "invalid_field", "not_found"]);
+  const SEND_ERRORS = new Set(["text_too_long", "rate_limited", "not_yours", "conversation_closed", "missing_field", "invalid_field", "not_found", "translation_failed", "translation_blocked"]);
   const GENERIC_ERRORS = new Set(["invalid_json", "unknown_type", "missing_field", "invalid_field"]);
   const ERRORS = {
     already_claimed: "Another agent claimed this conversation.",
@@ -287,8 +287,10 @@
     if (frame.conversation !== state.openId || !Number.isInteger(frame.seq)) return;
     const li = ui.transcript.querySelector(`[data-testid="transcript-message"][data-seq="${frame.seq}"]`);
     if (!li || li.querySelector('[data-testid="translation"]')) return;
-    li.append(h("p", { class: "msg-translation", dir: "auto", "data-testid": "translation" },
-      h("span", { class: "tag" }, `machine translation · ${str(frame.language).toUpperCase()}`), " ", str(frame.text)));
+    // Withheld by the output guard: the notice, never the text.
+    const body = frame.blocked ? str(frame.notice) : str(frame.text);
+    li.append(h("p", { class: "msg-translation", dir: "auto", "data-testid": "translation", "data-blocked": frame.blocked ? "true" : "false" },
+      h("span", { class: "tag" }, `machine translation · ${str(frame.language).toUpperCase()}`), " ", body));
   }
 
   function onNote(frame) {

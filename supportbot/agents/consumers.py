@@ -243,17 +243,16 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             client_id = uuid.UUID(str(frame.get("client_id")))
         except ValueError:
             raise AgentActionError("invalid_field", "'client_id' must be a UUID.") from None
-        original = text
+        original, redacted = text, None
         translate_to = await self._reply_language(public_id, frame)
         if translate_to is not None:
-            text = await translation.translate(
+            translated = await translation.translate_reply(
                 self.engine, original, source=self.language, target=translate_to,
                 public_id=public_id,
             )  # fmt: skip
-            if not text:
-                raise AgentActionError("translation_failed", "The reply could not be translated.")
+            text, redacted = translated.text, translated.redacted_text
         sent = await database_sync_to_async(services.send)(
-            public_id, self.user, client_id=client_id, text=text,
+            public_id, self.user, client_id=client_id, text=text, redacted_text=redacted,
             machine_translated=translate_to is not None,
         )  # fmt: skip
 

@@ -106,10 +106,19 @@ def claim(public_id: str, agent) -> Conversation:
 
 
 def send(
-    public_id: str, agent, *, client_id: uuid.UUID, text: str, machine_translated: bool = False
+    public_id: str,
+    agent,
+    *,
+    client_id: uuid.UUID,
+    text: str,
+    redacted_text: str | None = None,
+    machine_translated: bool = False,
 ) -> SentMessage:
     """The agent's message to the customer, stored once per ``client_id`` and announced to
-    the customer's sockets and the consoles after commit."""
+    the customer's sockets and the consoles after commit. Stored as written (what the
+    customer and the agents read) with a redacted copy beside it (what the model and
+    analytics read): ``redacted_text`` when the caller has it (a translation made from the
+    redacted words), otherwise made from ``text``."""
     try:
         with transaction.atomic():
             conversation = _locked(public_id, agent)
@@ -126,6 +135,7 @@ def send(
             message = conversation.add_message(
                 role=Actor.AGENT,
                 text=text,
+                redacted_text=redacted_text,
                 client_id=client_id,
                 language=conversation.language,
                 author=agent,

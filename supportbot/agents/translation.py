@@ -1,8 +1,10 @@
 """Machine translation for agents through the serving engine: customer (and bot) messages into
 the agent's language, and an agent's reply into the customer's.
 
-Translations are made once per message and language and kept (``MessageTranslation``). The
-engine is reached through the console's ``EngineClient`` (in-process or a Celery worker).
+The engine sees personal data only as placeholders, and what it writes passes the output
+guard before anyone reads it. Translations are made once per message and language and kept
+(``MessageTranslation``). The engine is reached through the console's ``EngineClient``
+(in-process or a Celery worker).
 """
 
 from __future__ import annotations
@@ -10,12 +12,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 from django.db import IntegrityError, transaction
 
 from supportbot.agents.models import MessageTranslation
+from supportbot.agents.services import AgentActionError
 from supportbot.chat.models import Actor, Conversation, Message
+from supportbot.safety.guard import check_agent_text, translation_context
+from supportbot.safety.models import SafetyEvent
+from supportbot.safety.redaction import hide_personal_data
 from supportbot.serving.engine_client import EngineClient
 
 logger = logging.getLogger(__name__)
@@ -47,6 +54,66 @@ async def translate(
         },
         variant=variant,
     )
+
+
+BLOCKED_NOTICE = "The machine translation did not pass the safety check and is not shown."
+
+
+@dataclass(frozen=True, slots=True)
+class TranslatedReply:
+    text: str  # what the customer reads: the translation with the hidden values back
+    # The stored redacted copy: the translation as the engine wrote it (placeholders in
+    # place); None when the agent gave no personal data (the message makes its own).
+    redacted_text: str | None
+
+
+async def translate_reply(
+    client: EngineClient, text: str, *, source: str, target: str, public_id: str
+) -> TranslatedReply:
+    """An agent's reply in the customer's language. The engine gets it with personal data
+    replaced by placeholders and the values the agent wrote go back into the translation,
+    so the customer reads them and the engine never does. ``AgentActionError``
+    (nothing is sent): ``translation_failed`` when there is no translation or it lost a
+    placeholder, ``translation_blocked`` when the output guard stopped it."""
+    redaction = hide_personal_data(text)
+    translated = await translate(
+        client, redaction.text, source=source, target=target, public_id=public_id
+    )
+    if not translated:
+        raise AgentActionError("translation_failed", "The reply could not be translated.")
+    blocked = await database_sync_to_async(_blocked)(
+        translated, redaction.text, public_id=public_id, language=target
+    )
+    if blocked:
+        raise AgentActionError(
+            "translation_blocked",
+            f"The translation did not pass the safety check ({', '.join(blocked)}); "
+            "nothing was sent.",
+        )
+    restored = redaction.restore(translated)
+    if restored is None:
+        raise AgentActionError(
+            "translation_failed",
+            "The translation lost personal data the reply gives (an email, a number...); "
+            "send it untranslated or reword it.",
+        )
+    # Placeholders where the agent's values went back in, and anything else hidden too.
+    redacted = hide_personal_data(translated).text if redaction.hidden else None
+    return TranslatedReply(restored, redacted)
+
+
+def _blocked(translated: str, source: str, *, public_id: str, language: str) -> list[str]:
+    """The categories for which the output guard stops ``translated`` (logged), or none."""
+    conversation_id = Conversation.objects.values_list("pk", flat=True).get(public_id=public_id)
+    verdict = check_agent_text(
+        translated,
+        translation_context(source),
+        conversation_id=conversation_id,
+        direction=SafetyEvent.Direction.TRANSLATION,
+        language=language,
+        source=source,
+    )
+    return [str(c) for c in verdict.categories] if not verdict.is_allow else []
 
 
 def _model_text(message_id: int) -> str:
@@ -82,6 +149,14 @@ async def message_translation(
     ):
         return None
     message_id = message["id"]
+    frame = {
+        "type": "translation",
+        "conversation": message["conversation"],
+        "seq": message["seq"],
+        "language": agent_language,
+        "machine_translated": True,
+        "blocked": False,
+    }
     text = await database_sync_to_async(_known)(message_id, agent_language)
     if text is None:
         # The model sees personal data only as placeholders, here too; the agent reads the
@@ -96,15 +171,13 @@ async def message_translation(
         )
         if not text:
             return None
+        blocked = await database_sync_to_async(_blocked)(
+            text, source_text, public_id=message["conversation"], language=language
+        )
+        if blocked:  # not kept: the next opening tries again
+            return {**frame, "text": "", "blocked": True, "notice": BLOCKED_NOTICE}
         await database_sync_to_async(_keep)(message_id, agent_language, text)
-    return {
-        "type": "translation",
-        "conversation": message["conversation"],
-        "seq": message["seq"],
-        "language": agent_language,
-        "text": text,
-        "machine_translated": True,
-    }
+    return {**frame, "text": text}
 
 
 def record_source_text(message: Message, agent_language: str, original: str) -> None:

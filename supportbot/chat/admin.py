@@ -48,4 +48,10 @@ class ConversationEventAdmin(admin.ModelAdmin):
 class CsatResponseAdmin(admin.ModelAdmin):
     list_display = ("conversation", "rating", "handled_by", "language", "created_at")
     list_filter = ("rating", "handled_by", "language")
-    readonly_fields = ("conversation", "rating", "comment", "handled_by", "language", "created_at")
+    # Ratings are read as analytics: the comment with personal data hidden.
+    fields = ("conversation", "rating", "comment_shown", "handled_by", "language", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="comment (personal data hidden)")
+    def comment_shown(self, response: CsatResponse) -> str:
+        return response.shared_comment

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 
 from supportbot.chat.handoff_texts import text as handoff_text
 from supportbot.chat.models import Actor, Conversation, ConversationEvent, CsatResponse
+from supportbot.safety.redaction import hide_personal_data
 
 
 class CsatNotOpen(Exception):
@@ -24,7 +25,9 @@ def was_human_handled(conversation: Conversation) -> bool:
 
 
 def record_csat(conversation_id: int, *, rating: int, comment: str = "") -> CsatResponse:
-    """Store the rating once; a second one raises ``CsatAlreadyGiven``."""
+    """Store the rating once; a second one raises ``CsatAlreadyGiven``. The comment is kept
+    as written and, beside it, with personal data hidden (what analytics read)."""
+    redacted_comment = hide_personal_data(comment).stored if comment else ""
     try:
         with transaction.atomic():
             conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
@@ -41,6 +44,7 @@ def record_csat(conversation_id: int, *, rating: int, comment: str = "") -> Csat
                 conversation=conversation,
                 rating=rating,
                 comment=comment,
+                redacted_comment=redacted_comment,
                 handled_by=handled_by,
                 language=conversation.language,
             )

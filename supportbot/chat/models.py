@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from supportbot.chat.signals import conversation_changed, message_stored
+from supportbot.safety.redaction import hide_personal_data
 
 
 def hash_token(token: str) -> str:
@@ -135,13 +136,30 @@ class Conversation(models.Model):
         return event
 
     def add_message(
-        self, *, role: str, text: str, save_fields: tuple[str, ...] = (), **fields
+        self,
+        *,
+        role: str,
+        text: str,
+        redacted_text: str | None = None,
+        save_fields: tuple[str, ...] = (),
+        **fields,
     ) -> Message:
         """Append a message with the next sequence number and announce it
         (``signals.message_stored``). ``save_fields``: fields of this row changed with it.
+        ``redacted_text``: the copy with personal data hidden, when the caller has it (the
+        input filter's, for customers); otherwise it is made here, whoever wrote the text.
         Call inside ``atomic()`` on a locked row."""
+        if redacted_text is None:
+            # Every region's phone formats, as for customers: agents quote numbers from
+            # anywhere (the customer's, a courier's).
+            redacted_text = hide_personal_data(text).stored
         message = Message.objects.create(
-            conversation=self, seq=self.next_seq(), role=role, text=text, **fields
+            conversation=self,
+            seq=self.next_seq(),
+            role=role,
+            text=text,
+            redacted_text=redacted_text,
+            **fields,
         )
         self.save(update_fields=["last_seq", "updated_at", *save_fields])
         message_stored.send(sender=Message, conversation=self, message=message)
@@ -228,8 +246,9 @@ class Message(models.Model):
     seq = models.PositiveIntegerField()
     role = models.CharField(max_length=16, choices=Actor.choices)
     text = models.TextField()  # as written: the customer and the agents handling it see this
-    # Personal data replaced by placeholders: what the model, logs, analytics and exports
-    # see. Empty when nothing was redacted.
+    # Personal data replaced by placeholders, for every author (customer, agent, bot): what
+    # the model, drafts, translations, logs, analytics and exports see. Empty when nothing
+    # was redacted.
     redacted_text = models.TextField(blank=True)
     safety_action = models.CharField(max_length=12, blank=True)  # the input filter's verdict
     client_id = models.UUIDField(null=True, blank=True)
@@ -335,7 +354,9 @@ class CsatResponse(models.Model):
 
     conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, related_name="csat")
     rating = models.PositiveSmallIntegerField()
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True)  # as written
+    # The comment with personal data replaced by placeholders; empty when nothing was.
+    redacted_comment = models.TextField(blank=True)
     handled_by = models.CharField(max_length=8, choices=HandledBy.choices)
     language = models.CharField(max_length=8, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -349,3 +370,8 @@ class CsatResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id}: {self.rating}"
+
+    @property
+    def shared_comment(self) -> str:
+        """The comment as analytics, dashboards and exports may see it."""
+        return self.redacted_comment or self.comment

@@ -284,7 +284,8 @@ def _store_customer_message(
     message = conversation.add_message(
         role=Actor.CUSTOMER,
         text=text,
-        redacted_text=verdict.redacted if verdict and verdict.redacted != text else "",
+        # The input filter's redacted copy; without a verdict the message makes its own.
+        redacted_text=(verdict.redacted if verdict.redacted != text else "") if verdict else None,
         safety_action=str(verdict.action) if verdict else "",
         client_id=client_id,
         language=guess.code,

@@ -11,6 +11,9 @@ class SafetyEvent(models.Model):
     class Direction(models.TextChoices):
         INPUT = "input", "customer message"
         OUTPUT = "output", "model reply"
+        # Model text for people on the support team, checked before an agent sees it.
+        DRAFT = "draft", "draft reply for an agent"
+        TRANSLATION = "translation", "machine translation"
 
     conversation = models.ForeignKey(
         "chat.Conversation", on_delete=models.CASCADE, related_name="safety_events"
@@ -18,7 +21,7 @@ class SafetyEvent(models.Model):
     message = models.ForeignKey(
         "chat.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    direction = models.CharField(max_length=8, choices=Direction.choices)
+    direction = models.CharField(max_length=12, choices=Direction.choices)
     action = models.CharField(max_length=12, choices=[(a.value, a.value) for a in Action])
     categories = models.JSONField(default=list)
     scores = models.JSONField(default=dict, blank=True)

@@ -57,6 +57,17 @@ def actions_for(overrides: Mapping[Category, Action] | None = None) -> dict[Cate
     return {**DEFAULT_ACTIONS, **(overrides or {})}
 
 
+def redactable(spans: Iterable[Span], actions: Mapping[Category, Action]) -> list[Span]:
+    """The personal data to hide from the model, logs and analytics: every finding whose
+    category the deployment does not allow. One rule for customers' messages (``decide``)
+    and for everything else stored (``redaction.hide_personal_data``)."""
+    return [
+        s
+        for s in spans
+        if s.category in PLACEHOLDERS and actions.get(s.category) is not Action.ALLOW
+    ]
+
+
 def decide(
     text: str,
     scores: Mapping[Category, float],
@@ -74,7 +85,7 @@ def decide(
         key=ACTION_ORDER.index,
         default=Action.ALLOW,
     )
-    redact_spans = [s for s in spans if actions.get(s.category) is Action.REDACT]
+    redact_spans = redactable(spans, actions)
     return Verdict(
         action=action,
         categories=tuple(sorted(flagged, key=lambda c: list(Category).index(c))),

@@ -7,6 +7,7 @@ hand-over paths can be driven deterministically. Same surface as ``inference_wor
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 
@@ -30,6 +31,16 @@ class ScriptedEngine:
     def submit(self, request: GenerationRequest, on_event) -> None:
         self.submitted.append(request)
         threading.Thread(target=self._play, args=(request, on_event), daemon=True).start()
+
+    def stream(self, request: GenerationRequest, timeout: float = 300.0):
+        """Submit and iterate the events from the calling thread, as ``Engine.stream``."""
+        events: queue.SimpleQueue[StreamEvent] = queue.SimpleQueue()
+        self.submit(request, events.put)
+        while True:
+            event = events.get(timeout=timeout)
+            yield event
+            if event.done:
+                return
 
     def abort(self, request_id: str) -> None:
         with self._lock:
