@@ -9,9 +9,10 @@ Prints one JSON object:
 
 * ``tuning``: leave-one-out over the detector's own examples file (each example scored
   against all the others) over a grid of (threshold, margin), and the pair the stated rule
-  picks. This is how the module constants were chosen. ``leave_language_out`` scores each
-  example against the other languages only: a pessimistic figure for a language with few
-  examples.
+  picks among those that flag at most ``max_benign`` of the safety filter's ordinary support
+  seeds. This is how the module constants were chosen (for e5, 2026-12-06).
+  ``leave_language_out`` scores each example against the other languages only: a
+  pessimistic figure for a language with few examples.
 * ``dev`` and ``heldout``: recall and false-positive rate per language on hand-written lines
   that are not in the examples file, with the misses and false alarms listed.
   ``bench/data/*_dev.jsonl`` was the first held-out set; its errors showed which kinds of
@@ -48,8 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from supportbot.detectors import human_request, sentiment  # noqa: E402
-from supportbot.detectors.human_request import top_k_mean  # noqa: E402
-from supportbot.safety.embeddings import embed  # noqa: E402
+from supportbot.detectors.example_bank import embed, top_k_mean  # noqa: E402
 
 SEEDS = ROOT / "supportbot" / "safety" / "data" / "seeds"
 
@@ -63,8 +63,12 @@ class Detector:
     margin: float
     top_k: int
     score: Callable[[list[str]], list[float]]
-    # Picks (threshold, margin) from leave-one-out recall and false-positive rate.
+    # Picks (threshold, margin) from leave-one-out recall and false-positive rate...
     objective: Callable[[float, float], float]
+    # ...among the pairs that flag at most this share of the safety filter's ordinary
+    # support seeds (e5 rates many messages alike: a pair can look fine on the examples and
+    # still hand over one ordinary message in ten).
+    max_benign: float
 
 
 def _balanced(recall: float, fpr: float) -> float:
@@ -87,6 +91,7 @@ DETECTORS = {
         top_k=human_request.TOP_K,
         score=human_request.human_request_score,
         objective=_balanced,
+        max_benign=0.02,
     ),
     "sentiment": Detector(
         examples=sentiment.EXAMPLES_PATH,
@@ -97,6 +102,8 @@ DETECTORS = {
         top_k=sentiment.TOP_K,
         score=sentiment.negativity_score,
         objective=_precise,
+        # The seeds hold many furious complaints (benign for the safety filter, angry here).
+        max_benign=0.05,
     ),
 }
 
@@ -115,23 +122,37 @@ def nearest(
     return top_k_mean(masked[:, labels], k), top_k_mean(masked[:, ~labels], k)
 
 
-def grid(pos: np.ndarray, neg: np.ndarray, labels: np.ndarray, objective) -> list[dict]:
+def grid(
+    pos: np.ndarray, neg: np.ndarray, labels: np.ndarray, benign: tuple, det: Detector
+) -> list[dict]:
+    """Every (threshold, margin) pair with its leave-one-out figures and the share of benign
+    seeds it flags (``benign``: their similarities to the whole bank)."""
     rows = []
-    for t in np.arange(0.30, 0.851, 0.01):
-        for m in np.arange(0.0, 0.201, 0.01):
+    for t in np.arange(0.30, 0.951, 0.005):
+        for m in np.arange(0.0, 0.201, 0.005):
             flagged = (pos >= t) & (pos - neg >= m)
             recall = float(flagged[labels].mean())
             fpr = float(flagged[~labels].mean())
+            benign_share = float(((benign[0] >= t) & (benign[0] - benign[1] >= m)).mean())
             rows.append(
                 {
-                    "threshold": round(float(t), 2),
-                    "margin": round(float(m), 2),
+                    "threshold": round(float(t), 3),
+                    "margin": round(float(m), 3),
                     "recall": round(recall, 3),
                     "fpr": round(fpr, 3),
-                    "objective": objective(recall, fpr),
+                    "benign_flagged": round(benign_share, 3),
+                    "objective": objective_within(det, recall, fpr, benign_share),
                 }
             )
     return rows
+
+
+def objective_within(det: Detector, recall: float, fpr: float, benign_share: float) -> float:
+    return det.objective(recall, fpr) if benign_share <= det.max_benign else -1.0 - benign_share
+
+
+def benign_seeds() -> list[dict]:
+    return [r for p in sorted(SEEDS.glob("benign*.jsonl")) for r in read_jsonl(p)]
 
 
 def tune(det: Detector) -> dict:
@@ -143,15 +164,21 @@ def tune(det: Detector) -> dict:
     not_self = ~np.eye(len(rows), dtype=bool)
     other_lang = langs[:, None] != langs[None, :]
     out = {"examples": len(rows), "positives": int(labels.sum())}
+    seeds = embed([r["text"] for r in benign_seeds()])
+    seed_sim = seeds @ x.T
+    benign = (
+        top_k_mean(seed_sim[:, labels], det.top_k),
+        top_k_mean(seed_sim[:, ~labels], det.top_k),
+    )
     for name, allowed in (("leave_one_out", not_self), ("leave_language_out", other_lang)):
         pos, neg = nearest(sim, labels, allowed, det.top_k)
-        table = grid(pos, neg, labels, det.objective)
+        table = grid(pos, neg, labels, benign, det)
         # Ties go to the stricter pair: the higher threshold, then the larger margin.
         best = max(table, key=lambda r: (r["objective"], r["threshold"], r["margin"]))
         current = next(
             r
             for r in table
-            if r["threshold"] == round(det.threshold, 2) and r["margin"] == round(det.margin, 2)
+            if r["threshold"] == round(det.threshold, 3) and r["margin"] == round(det.margin, 3)
         )
         out[name] = {
             "best": {k: v for k, v in best.items() if k != "objective"},
@@ -201,7 +228,7 @@ def evaluate(det: Detector, path: Path) -> dict:
 
 
 def safety_benign(det: Detector) -> dict:
-    rows = [r for p in sorted(SEEDS.glob("benign*.jsonl")) for r in read_jsonl(p)]
+    rows = benign_seeds()
     scores = det.score([r["text"] for r in rows])
     flagged = [
         f"{r['language']} {s:.2f} {r['text']}"

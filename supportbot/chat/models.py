@@ -202,9 +202,17 @@ class Conversation(models.Model):
             created_at=now,
         )
 
-    def escalate(self, *, reason: str, actor: str = Actor.SYSTEM, data: dict | None = None) -> bool:
+    def escalate(
+        self,
+        *,
+        reason: str,
+        actor: str = Actor.SYSTEM,
+        data: dict | None = None,
+        priority: int | None = None,
+    ) -> bool:
         """Move a bot conversation to the agents' queue (call on a locked row). The reason
-        code, the priority and the first-response clock are recorded with the move.
+        code, the priority (the reason's unless given) and the first-response clock are
+        recorded with the move.
 
         Returns False, and changes nothing, when the bot does not have the conversation.
         """
@@ -217,7 +225,7 @@ class Conversation(models.Model):
             data=data,
             escalated_at=timezone.now(),
             escalation_reason=reason,
-            priority=PRIORITY_BY_REASON.get(reason, Priority.NORMAL),
+            priority=priority or PRIORITY_BY_REASON.get(reason, Priority.NORMAL),
             first_response_at=None,
             assigned_agent=None,
         )

@@ -171,7 +171,7 @@ def store_blocked_reply(
     conversation = customer_message.conversation
     language = conversation.language
     # Distress met the filter only on the way out: still care, never a cold refusal.
-    kind = "care" if Category.SELF_HARM in verdict.categories else "handover"
+    kind = "care" if verdict.primary is Category.SELF_HARM else "handover"
     safe = replace(outcome, text=safety_message(kind, language), finish_reason="blocked")
     with transaction.atomic():
         # The retract only makes sense with the safe reply right behind it.

@@ -312,7 +312,9 @@ def _answer_for_safety(
     if verdict.action not in (Action.BLOCK, Action.ESCALATE):
         return None
     escalate = verdict.action is Action.ESCALATE
-    care = escalate and Category.SELF_HARM in verdict.categories
+    # The crisis message only when self-harm is what the filter found, not one of many
+    # middling guesses (``policy.decide`` leaves ``primary`` empty then).
+    care = escalate and verdict.primary is Category.SELF_HARM
     # A person in the chat sees the flag and answers; until one joins, distress still
     # gets the caring message.
     waiting_with_distress = care and conversation.state == Conversation.State.WAITING_AGENT
@@ -333,8 +335,9 @@ def _answer_for_safety(
     )
     if escalate:
         data = {"categories": [str(c) for c in verdict.categories]}
-        if not conversation.escalate(reason=Reason.SAFETY, data=data):
-            conversation.raise_priority(Priority.URGENT, reason=Reason.SAFETY, data=data)
+        priority = Priority.URGENT if verdict.urgent else Priority.HIGH
+        if not conversation.escalate(reason=Reason.SAFETY, data=data, priority=priority):
+            conversation.raise_priority(priority, reason=Reason.SAFETY, data=data)
     return reply
 
 

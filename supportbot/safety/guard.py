@@ -64,7 +64,9 @@ def output_checker(job: ReplyJob) -> Checker | None:
         verdict = check_outputs([text], context)[0]
         if verdict.is_allow:
             return GuardDecision(True)
-        names = tuple(str(c) for c in verdict.categories)
+        # The category behind the stop comes first: it picks the reply (care or handover).
+        lead = [verdict.primary] if verdict.primary else []
+        names = tuple(str(c) for c in lead + [c for c in verdict.categories if c not in lead])
         return GuardDecision(False, reason=",".join(names), categories=names)
 
     return check
@@ -73,7 +75,12 @@ def output_checker(job: ReplyJob) -> Checker | None:
 def blocked_verdict(event: StreamEvent, decision: GuardDecision) -> Verdict:
     """The log entry for a stopped reply: its categories and the text, personal data hidden."""
     categories = tuple(Category(c) for c in decision.categories)
-    return Verdict(Action.BLOCK, categories=categories, redacted=_all_pii_hidden(event.text))
+    return Verdict(
+        Action.BLOCK,
+        categories=categories,
+        redacted=_all_pii_hidden(event.text),
+        primary=categories[0] if categories else None,
+    )
 
 
 def _all_pii_hidden(text: str) -> str:

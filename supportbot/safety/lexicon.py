@@ -1,23 +1,17 @@
-"""A script gate and a small harm-phrase lexicon for languages the embedding cannot read.
+"""A small harm-phrase lexicon for languages the classifier's training data barely covers.
 
-Multilingual USE v3 was trained on 16 languages (ar, zh, en, fr, de, it, ja, ko, nl, pl, pt, es,
-th, tr, ru). Its tokenizer maps Bengali, Devanagari and the other Indic scripts almost wholly to
-the unknown token, so every such message embeds to nearly the same vector and the heads' scores
-for it are noise (Bengali came out as "injection" almost always). Two things follow:
-
-* ``unreadable_share``: the share of letters in scripts the tokenizer cannot read. When it is at
-  least ``UNREADABLE_GATE`` the classifier drops the learned scores for that text.
-* ``lexicon_scores``: a short hand-written list of unambiguous harm phrases per category for
-  languages outside USE (Hindi in Devanagari and romanised, Bengali, Vietnamese, Swahili,
-  Javanese with the Indonesian words it shares). A phrase found gives its category
-  ``LEXICON_SCORE``; the classifier takes the larger of that and the learned score, for every
-  text, since these phrases do not occur in the languages USE covers.
+The fine-tuned e5 encoder reads about a hundred languages, but its harmful training examples
+are thinnest in Hindi, Bengali, Vietnamese, Swahili and Javanese (the hand-written seeds).
+``lexicon_scores`` gives a category ``LEXICON_SCORE`` when one of its unambiguous phrases in
+those languages (Hindi in Devanagari and romanised, Bengali, Vietnamese, Swahili, Javanese
+with the Indonesian words it shares) occurs in a text; the classifier takes the larger of that
+and the learned score.
 
 Entries are phrases, not single topic words, wherever a single word would also fit a customer
 reporting a crime ("my card was stolen" must pass, "how do I steal a card" may not), and they
 are tested against benign support questions in the same languages
-(``tests/safety/test_lexicon.py``). This is a stopgap with low recall by design: it catches the
-plain ways of asking for the worst things, not paraphrases.
+(``tests/safety/test_lexicon.py``). Low recall by design: it catches the plain ways of asking
+for the worst things, not paraphrases.
 """
 
 from __future__ import annotations
@@ -28,18 +22,6 @@ import unicodedata
 
 from supportbot.safety.verdict import Category
 
-# Unicode blocks whose letters the USE v3 tokenizer maps to its unknown token.
-UNREADABLE_RANGES: tuple[tuple[int, int], ...] = (
-    (0x0900, 0x0DFF),  # Devanagari, Bengali, Gurmukhi, Gujarati, Oriya, Tamil, Telugu,
-    # Kannada, Malayalam, Sinhala
-    (0x0F00, 0x0FFF),  # Tibetan
-    (0x1000, 0x109F),  # Myanmar
-    (0x1200, 0x139F),  # Ethiopic
-    (0x1780, 0x17FF),  # Khmer
-    (0x0E80, 0x0EFF),  # Lao
-    (0xA8E0, 0xA8FF),  # Devanagari extended
-)
-UNREADABLE_GATE = 0.5
 LEXICON_SCORE = 1.0
 
 # Category -> phrases. Written as regular expressions (lower case, NFC); each must start at a
@@ -195,23 +177,6 @@ def _compiled() -> dict[Category, re.Pattern[str]]:
 
 def normalise(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold()
-
-
-def unreadable_share(text: str) -> float:
-    """The share of the letters in ``text`` that come from scripts USE cannot read."""
-    letters = unreadable = 0
-    for ch in text:
-        if ch.isalpha() or unicodedata.category(ch) in ("Mn", "Mc"):
-            letters += 1
-            o = ord(ch)
-            if any(lo <= o <= hi for lo, hi in UNREADABLE_RANGES):
-                unreadable += 1
-    return unreadable / letters if letters else 0.0
-
-
-def is_unreadable(text: str) -> bool:
-    """Whether the embedding cannot read this text (its learned scores are then dropped)."""
-    return unreadable_share(text) >= UNREADABLE_GATE
 
 
 def lexicon_scores(text: str) -> dict[Category, float]:

@@ -117,12 +117,20 @@ def check_output(
         categories.add(Category.PROMPT_LEAK)
     scores = dict(scores or {})
     thresholds = thresholds or {}
-    categories |= {c for c, s in scores.items() if s >= thresholds.get(c, 1.0)}
-    ordered = tuple(sorted(categories, key=lambda c: list(Category).index(c)))
+    learned = {c for c, s in scores.items() if s >= thresholds.get(c, 1.0)}
+    order = list(Category).index
+    # A rule's finding is certain; otherwise the strongest learned category leads.
+    primary = (
+        min(categories, key=order)
+        if categories
+        else max(learned, key=scores.__getitem__, default=None)
+    )
+    ordered = tuple(sorted(categories | learned, key=order))
     return Verdict(
         action=Action.BLOCK if ordered else Action.ALLOW,
         categories=ordered,
         scores={str(c): float(v) for c, v in scores.items()},
         spans=tuple(sorted(spans, key=lambda s: s.start)),
         redacted=text,
+        primary=primary,
     )

@@ -37,6 +37,16 @@ DEFAULT_ACTIONS: dict[Category, Action] = {
 }
 
 
+# Severity. A learned category acts only at or above its own threshold. When three or more of
+# them fire at once and none is sure, the scores are the network's confusion more than
+# evidence (the Vietnamese "I want to talk to a staff member" once came out as violence,
+# self-harm, sexual and sexual_minors at middling scores): the message still goes to a
+# person, but not as urgent, and no category's special handling (the crisis message) follows
+# from it.
+SURE_SCORE = 0.9
+DIFFUSE_COUNT = 3
+
+
 def parse_actions(spec: str) -> dict[Category, Action]:
     """``"hate=escalate,pii_ip=allow"`` -> overrides; unknown names are an error, not ignored."""
     overrides: dict[Category, Action] = {}
@@ -77,14 +87,19 @@ def decide(
 ) -> Verdict:
     """Combine classifier scores and detector spans into one Verdict for ``text``."""
     spans = sorted(spans, key=lambda s: s.start)
-    flagged = {c for c, score in scores.items() if score >= thresholds.get(c, 1.0)}
-    flagged |= {span.category for span in spans}
-    flagged = {c for c in flagged if actions.get(c, Action.BLOCK) is not Action.ALLOW}
-    action = max(
-        (actions.get(c, Action.BLOCK) for c in flagged),
-        key=ACTION_ORDER.index,
-        default=Action.ALLOW,
-    )
+    acts = {c: actions.get(c, Action.BLOCK) for c in Category}
+    learned = {
+        c
+        for c, score in scores.items()
+        if score >= thresholds.get(c, 1.0) and acts[c] is not Action.ALLOW
+    }
+    found = {span.category for span in spans if acts[span.category] is not Action.ALLOW}
+    flagged = learned | found
+    action = max((acts[c] for c in flagged), key=ACTION_ORDER.index, default=Action.ALLOW)
+    # Rule-based findings (spans) are certain; among learned ones the strongest score leads.
+    strength = {c: 2.0 for c in found} | {c: float(scores[c]) for c in learned - found}
+    primary = max((c for c in flagged if acts[c] is action), key=strength.__getitem__, default=None)
+    diffuse = len(learned) >= DIFFUSE_COUNT and max(scores[c] for c in learned) < SURE_SCORE
     redact_spans = redactable(spans, actions)
     return Verdict(
         action=action,
@@ -93,4 +108,6 @@ def decide(
         spans=tuple(spans),
         redacted=redact(text, redact_spans),
         excerpt=redact(text, [s for s in spans if s.category in PLACEHOLDERS]),
+        primary=None if diffuse and primary not in found else primary,
+        urgent=action is Action.ESCALATE and not diffuse,
     )

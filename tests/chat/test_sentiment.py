@@ -34,12 +34,8 @@ FURIOUS = [
     "我非常生气，根本没人帮我！",
     "本当に腹が立ちます。誰も助けてくれない！",
     "너무 짜증나요, 아무도 해결을 안 해줘요!",
-    pytest.param(
-        "정말 화나요, 아무도 안 도와줘요!",
-        # Short polite Korean exclamations embed close to "thanks, it's fixed!" in every
-        # language, so this stays under the margin that keeps false alarms rare.
-        marks=pytest.mark.xfail(strict=True, reason="known miss: Korean, near thanks"),
-    ),
+    # Missed in USE embeddings (close to "thanks, it's fixed!"), caught in e5's.
+    "정말 화나요, 아무도 안 도와줘요!",
 ]
 
 PLAIN = [
@@ -89,9 +85,17 @@ def test_scores_are_batched_in_order_and_bounded() -> None:
     assert negativity_score([]) == []
 
 
-def test_text_the_encoder_cannot_read_scores_zero() -> None:
-    # Devanagari embeds to noise; anger in it is not detected rather than guessed at.
-    assert negativity_score(["मैं बहुत गुस्से में हूँ, कोई मदद नहीं कर रहा!"]) == [0.0]
+def test_anger_in_scripts_the_first_encoder_could_not_read_is_detected() -> None:
+    # USE embedded Devanagari and Bengali to noise (it scored them 0); e5 reads them.
+    furious_hi, furious_bn, plain_hi = negativity_score(
+        [
+            "मैं बहुत गुस्से में हूँ, कोई मदद नहीं कर रहा!",
+            "আমি খুব রেগে আছি, কেউ সাহায্য করছে না!",
+            "मेरा ऑर्डर कहाँ है?",
+        ]
+    )
+    assert furious_hi >= THRESHOLD and furious_bn >= THRESHOLD
+    assert plain_hi < THRESHOLD
 
 
 def test_test_sentences_are_not_in_any_data_file() -> None:

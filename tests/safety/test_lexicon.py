@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from supportbot.safety.lexicon import is_unreadable, lexicon_scores, unreadable_share
+from supportbot.safety.lexicon import lexicon_scores
 from supportbot.safety.verdict import Category
 
 HARMFUL = {
@@ -67,33 +67,5 @@ def test_harm_phrases_are_found(category: Category, text: str) -> None:
 
 
 @pytest.mark.parametrize("text", BENIGN)
-def test_support_questions_outside_use_have_no_hits(text: str) -> None:
+def test_support_questions_in_those_languages_have_no_hits(text: str) -> None:
     assert lexicon_scores(text) == {}
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["আমার কার্ড চুরি হয়ে গেছে।", "मेरा ऑर्डर कब आएगा?", "ਮੇਰਾ ਆਰਡਰ ਕਿੱਥੇ ਹੈ?", "என் ஆர்டர் எங்கே?"],
-)
-def test_indic_scripts_are_gated(text: str) -> None:
-    assert is_unreadable(text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Where is my order?",
-        "Đơn hàng của tôi ở đâu?",
-        "我的订单在哪里？",
-        "ฉันจะติดตามพัสดุได้อย่างไร",
-        "mera order kab aayega?",
-        "My order AB-123 (मेरा ऑर्डर) is late, please check the tracking number.",
-    ],
-)
-def test_readable_text_is_not_gated(text: str) -> None:
-    assert not is_unreadable(text)
-
-
-def test_share_ignores_digits_and_punctuation() -> None:
-    assert unreadable_share("123 !!") == 0.0
-    assert unreadable_share("বোমা 123") == 1.0

@@ -51,3 +51,46 @@ def test_redaction_keeps_the_rest_byte_identical_and_resolves_overlaps():
         Span(39, 52, Category.PII_PHONE),
     ]
     assert redact(text, spans) == "IBAN [IBAN] ✓ tel [PHONE]"
+
+
+ALL_HALF = {c: 0.5 for c in Category}
+
+
+def test_one_sure_category_escalates_urgently_and_leads():
+    scores = {Category.SELF_HARM: 0.97, Category.VIOLENCE: 0.6}
+    verdict = decide("…", scores, ALL_HALF, [], actions_for())
+    assert verdict.action is Action.ESCALATE
+    assert verdict.primary is Category.SELF_HARM and verdict.urgent
+
+
+def test_many_middling_categories_are_not_urgent_and_pick_no_special_handling():
+    # The shape of the old false alarm on "tôi muốn nói chuyện với nhân viên".
+    scores = {
+        Category.VIOLENCE: 0.71,
+        Category.SELF_HARM: 0.74,
+        Category.SEXUAL: 0.62,
+        Category.SEXUAL_MINORS: 0.66,
+    }
+    verdict = decide("…", scores, ALL_HALF, [], actions_for())
+    assert verdict.action is Action.ESCALATE  # a person still looks at it
+    assert not verdict.urgent
+    assert verdict.primary is None  # so no crisis message for self-harm
+
+
+def test_many_categories_with_one_sure_stay_urgent():
+    scores = {Category.VIOLENCE: 0.95, Category.SELF_HARM: 0.6, Category.HATE: 0.6}
+    verdict = decide("…", scores, ALL_HALF, [], actions_for())
+    assert verdict.urgent and verdict.primary is Category.VIOLENCE
+
+
+def test_the_primary_category_is_one_that_asks_for_the_action():
+    # Hate (block) scores higher, but violence (escalate) decides the action.
+    scores = {Category.HATE: 0.95, Category.VIOLENCE: 0.8}
+    verdict = decide("…", scores, ALL_HALF, [], actions_for())
+    assert verdict.action is Action.ESCALATE and verdict.primary is Category.VIOLENCE
+
+
+def test_below_its_own_threshold_a_category_does_nothing():
+    thresholds = ALL_HALF | {Category.SELF_HARM: 0.8}
+    verdict = decide("…", {Category.SELF_HARM: 0.79}, thresholds, [], actions_for())
+    assert verdict.action is Action.ALLOW and verdict.primary is None
