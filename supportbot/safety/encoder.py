@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,9 +190,14 @@ class SafetyEncoder:
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
             # Per output channel, as the file stores them: the int8 values come back exactly.
-            network.encoder = quantize_dynamic(
-                network.encoder, {torch.nn.Linear: per_channel_dynamic_qconfig}
-            )
+            # torch 2.13 marks torch.ao quantisation deprecated in favour of torchao; it still
+            # works, and the float32 path (quantise=False) stays inside the latency target.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=UserWarning, module="torch")
+                warnings.filterwarnings("ignore", category=DeprecationWarning, module="torch")
+                network.encoder = quantize_dynamic(
+                    network.encoder, {torch.nn.Linear: per_channel_dynamic_qconfig}
+                )
         self.network = network
         self.tokenizer = E5Tokenizer(image)
 

@@ -26,7 +26,9 @@ def test_customer_chats_sees_the_reply_stream_and_finds_it_after_reload(page, li
     page.get_by_test_id("panel").wait_for(state="visible")
     page.evaluate(WATCH_BOT_TEXT)
 
-    question = "Where is my parcel? <img src=x onerror=alert(1)>"
+    # Markup that must show as text. (With an onerror script the safety classifier refuses
+    # the message as an injection attempt, and nothing streams.)
+    question = "Where is my parcel? <img src=x>"
     page.get_by_test_id("input").fill(question)
     page.keyboard.press("Enter")
 
