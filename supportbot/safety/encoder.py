@@ -13,6 +13,7 @@ encoder's linear layers in dynamic int8 (``torch.ao.quantization.quantize_dynami
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import threading
@@ -177,7 +178,9 @@ class SafetyEncoder:
         import torch
 
         shipped = read_weights(path)
-        image = base_image()
+        # Not the cached ``base_image``: its dequantised layers (85 MB) are not needed once the
+        # shipped weights replace them, and a serving process should not keep them.
+        image = read_image(keep_blocks=frozenset({_WORDS}))
         self.categories = shipped.categories
         self.thresholds = shipped.thresholds
         network = _network_class()(image, len(self.categories))
@@ -256,7 +259,21 @@ _lock = threading.Lock()
 
 @functools.cache
 def _encoder(path: Path) -> SafetyEncoder:
-    return SafetyEncoder(path)
+    encoder = SafetyEncoder(path)
+    _return_freed_memory()
+    return encoder
+
+
+def _return_freed_memory() -> None:
+    """Loading passes through float32 copies of the network (about 250 MB) that glibc keeps
+    mapped after they are freed; every web and worker process loads the classifier, so hand
+    that memory back (RSS 940 -> 700 MB). Elsewhere this does nothing."""
+    import ctypes
+    import ctypes.util
+
+    # Not glibc (musl, macOS): no malloc_trim, nothing to do.
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
 
 
 def get_encoder(path: Path = WEIGHTS_PATH) -> SafetyEncoder:
