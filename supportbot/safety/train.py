@@ -242,7 +242,7 @@ def fine_tune(ts: TrainingSet, steps: int = STEPS, progress: bool = True):  # ty
         torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
         optimiser.step()
         schedule.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
     return network.eval(), losses
 
