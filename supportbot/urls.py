@@ -11,5 +11,6 @@ urlpatterns = [
     path("help/<slug:slug>/<str:language>/", articles.article, name="kb-article"),
     path("metrics", ops_views.metrics, name="metrics"),
     path("agent/", include("supportbot.agents.urls")),
+    path("dashboard/", include("supportbot.analytics.urls")),
     path("admin/", admin.site.urls),
 ]

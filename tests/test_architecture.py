@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "supportbot", "supportbot.settings", "supportbot.urls", "supportbot.asgi",
         "supportbot.celery", "supportbot.channel_layers", "supportbot.envhelpers",
     )),
-    ("analytics and operations", ("supportbot.ops",)),
+    ("analytics and operations", ("supportbot.analytics", "supportbot.ops")),
     ("tickets", ("supportbot.agents",)),
     ("serving", ("supportbot.serving",)),
     ("chat", ("supportbot.chat",)),

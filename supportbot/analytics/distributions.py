@@ -1,0 +1,65 @@
+"""Mean and percentiles of one column, computed by the database where it can.
+
+Percentiles interpolate linearly between the two nearest values (PostgreSQL's
+``percentile_cont``, numpy's default): with n = 1 every percentile is the value; with n = 2,
+p50 is their mean and p90 lies 90 % of the way from the lower to the higher. SQLite has no
+such aggregate, so there the values are read (one column) and interpolated the same way.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.db import connections
+from django.db.models import Aggregate, Avg, Count, FloatField, QuerySet
+
+PERCENTILES = {"p50": 0.5, "p90": 0.9}
+
+
+class PercentileCont(Aggregate):
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: str, fraction: float, **extra) -> None:
+        if not 0 <= fraction <= 1:
+            raise ValueError("a percentile is a fraction between 0 and 1")
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks (``percentile_cont``)."""
+    if not sorted_values:
+        return None
+    position = fraction * (len(sorted_values) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    weight = position - low
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * weight
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def distribution(queryset: QuerySet, column: str, *, digits: int = 3) -> dict:
+    """``{"mean", "p50", "p90", "n"}`` of ``column`` over the rows where it is not null."""
+    rows = queryset.filter(**{f"{column}__isnull": False})
+    if connections[rows.db].vendor == "postgresql":
+        found = rows.aggregate(
+            n=Count(column),
+            mean=Avg(column),
+            **{name: PercentileCont(column, q) for name, q in PERCENTILES.items()},
+        )
+    else:
+        values = sorted(rows.values_list(column, flat=True))
+        found = {
+            "n": len(values),
+            "mean": math.fsum(values) / len(values) if values else None,
+            **{name: percentile(values, q) for name, q in PERCENTILES.items()},
+        }
+    return {
+        "mean": _rounded(found["mean"], digits),
+        **{name: _rounded(found[name], digits) for name in PERCENTILES},
+        "n": found["n"],
+    }

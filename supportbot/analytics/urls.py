@@ -1,0 +1,13 @@
+from django.urls import path
+
+from supportbot.analytics import views
+
+urlpatterns = [
+    path("", views.page, name="dashboard"),
+    path("api/summary", views.summary, name="dashboard-summary"),
+    path("api/daily", views.daily, name="dashboard-daily"),
+    path("api/tables", views.tables, name="dashboard-tables"),
+    path("api/conversations", views.conversations, name="dashboard-conversations"),
+    path("api/engine", views.engine, name="dashboard-engine"),
+    path("export.csv", views.export_csv, name="dashboard-export"),
+]
