@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from django.conf import settings
 from prometheus_client import CollectorRegistry, generate_latest
@@ -41,14 +42,42 @@ def merge_families(expositions: Iterable[str]) -> list[Metric]:
     return list(merged.values())
 
 
+@dataclass(frozen=True, slots=True)
+class WorkerEntry:
+    """One worker's latest published metrics: its name, when (epoch seconds), the text."""
+
+    worker: str
+    at: float | None
+    text: str
+
+
+def worker_entries() -> list[WorkerEntry]:
+    """The entries the workers published to Redis (``publish_worker_metrics``), by name.
+
+    Empty without ``REDIS_URL``; raises when Redis cannot be read (callers decide how to
+    report that).
+    """
+    if not settings.REDIS_URL:
+        return []
+    client = redis_client()
+    keys = sorted(client.scan_iter(match=WORKER_KEY_PREFIX + "*", count=100))
+    if not keys:
+        return []
+    entries = []
+    for key, raw in zip(keys, client.mget(keys), strict=True):
+        if raw:  # expired between the scan and the read
+            entry = json.loads(raw)
+            worker = key.decode().removeprefix(WORKER_KEY_PREFIX)
+            entries.append(WorkerEntry(worker, entry.get("at"), entry["text"]))
+    return entries
+
+
 class WorkerMetricsCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         if not settings.REDIS_URL:
             return
         try:
-            client = redis_client()
-            keys = sorted(client.scan_iter(match=WORKER_KEY_PREFIX + "*", count=100))
-            entries = [json.loads(raw) for raw in client.mget(keys) if raw] if keys else []
+            entries = worker_entries()
         except Exception:
             logger.warning("cannot read worker metrics from Redis", exc_info=True)
             return
@@ -57,7 +86,24 @@ class WorkerMetricsCollector(Collector):
         )
         workers.add_metric([], len(entries))
         yield workers
-        yield from merge_families(entry["text"] for entry in entries)
+        yield from merge_families(entry.text for entry in entries)
+
+
+def queue_depths() -> dict[str, int | None]:
+    """Jobs waiting in the broker for each variant, None where the broker did not answer
+    (meaningful in Celery mode only)."""
+    from supportbot.experiments.models import ModelVariant
+    from supportbot.serving.celery_dispatch import queue_depth
+    from supportbot.serving.queues import variant_queue
+
+    depths: dict[str, int | None] = {}
+    for name in ModelVariant.objects.values_list("name", flat=True):
+        try:
+            depths[name] = queue_depth(variant_queue(name))
+        except Exception:
+            logger.warning("cannot read the depth of variant %s's queue", name)
+            depths[name] = None
+    return depths
 
 
 class QueueDepthCollector(Collector):
@@ -66,18 +112,12 @@ class QueueDepthCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         if settings.SUPPORTBOT["ENGINE"] != "celery":
             return
-        from supportbot.experiments.models import ModelVariant
-        from supportbot.serving.celery_dispatch import queue_depth
-        from supportbot.serving.queues import variant_queue
-
         family = GaugeMetricFamily(
             "supportbot_queue_depth", "Reply jobs waiting for a worker", labels=["variant"]
         )
-        for name in ModelVariant.objects.values_list("name", flat=True):
-            try:
-                family.add_metric([name], queue_depth(variant_queue(name)))
-            except Exception:
-                logger.warning("cannot read the depth of variant %s's queue", name)
+        for name, depth in queue_depths().items():
+            if depth is not None:
+                family.add_metric([name], depth)
         yield family
 
 
