@@ -52,6 +52,9 @@ class StreamEvent:
     first_token_at: float | None = None
     finished_at: float | None = None
     prompt_tokens: int = 0  # on ``done`` events: the prompt's length after truncation
+    # On ``done`` events from a relay: when its first text went out to the customer (after
+    # the output guard and coalescing), the time to first token they saw.
+    first_delivered_at: float | None = None
 
 
 @dataclass(slots=True, eq=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import time
 from collections.abc import Awaitable, Callable
@@ -78,6 +79,17 @@ async def relay_events(
     loop = asyncio.get_running_loop()
     coalescer = DeltaCoalescer(interval_s)
     last: StreamEvent | None = None
+    first_sent: float | None = None
+
+    async def deliver(text: str) -> None:
+        nonlocal first_sent
+        if first_sent is None:
+            first_sent = time.time()
+        await send(text)
+
+    def ended(event: StreamEvent) -> StreamEvent:
+        return dataclasses.replace(event, first_delivered_at=first_sent)
+
     while True:
         wait = coalescer.due_in(time.monotonic())
         if guard is not None and guard.blocked is not None:
@@ -93,7 +105,7 @@ async def relay_events(
                 return RelayResult(gave_up, guard.blocked)
             last = event
             if event.done:
-                return RelayResult(event, guard.blocked)
+                return RelayResult(ended(event), guard.blocked)
             continue
         try:
             event = await (events.get() if wait is None else asyncio.wait_for(events.get(), wait))
@@ -101,7 +113,7 @@ async def relay_events(
         except TimeoutError:
             text = coalescer.flush(time.monotonic())
             if text:
-                await send(text)
+                await deliver(text)
             continue
         visible = await _visible_text(event, guard, abort, loop)
         now = time.monotonic()
@@ -109,9 +121,9 @@ async def relay_events(
         if event.done:
             text = (text or "") + (coalescer.flush(now) or "")
         if text and (guard is None or guard.blocked is None):
-            await send(text)
+            await deliver(text)
         if event.done:
-            return RelayResult(event, guard.blocked if guard is not None else None)
+            return RelayResult(ended(event), guard.blocked if guard is not None else None)
 
 
 async def _visible_text(

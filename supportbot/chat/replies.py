@@ -36,6 +36,7 @@ class ReplyOutcome:
     engine_submitted_at: float | None = None
     worker: str = ""
     prompt_tokens: int = 0
+    engine_first_token_at: float | None = None  # before the output guard held it back
 
     @classmethod
     def from_stream(cls, event: StreamEvent, *, queued_at: float, worker: str) -> ReplyOutcome:
@@ -46,11 +47,13 @@ class ReplyOutcome:
             token_count=event.num_tokens,
             queued_at=queued_at,
             started_at=event.scheduled_at,
-            first_token_at=event.first_token_at,
+            # What the customer saw (after the output guard), when a relay delivered it.
+            first_token_at=event.first_delivered_at or event.first_token_at,
             completed_at=event.finished_at,
             engine_submitted_at=event.submitted_at or None,
             worker=worker,
             prompt_tokens=event.prompt_tokens,
+            engine_first_token_at=event.first_token_at,
         )
 
     @property
@@ -64,11 +67,10 @@ class ReplyOutcome:
         data: dict = {"finish_reason": self.finish_reason, "tokens": self.token_count}
         if self.worker:
             data["worker"] = self.worker
-        if self.engine_submitted_at and self.first_token_at:
+        engine_first = self.engine_first_token_at or self.first_token_at
+        if self.engine_submitted_at and engine_first:
             # TTFT inside the engine, so stack overhead can be told apart from model time.
-            data["engine_ttft_ms"] = round(
-                (self.first_token_at - self.engine_submitted_at) * 1000, 2
-            )
+            data["engine_ttft_ms"] = round((engine_first - self.engine_submitted_at) * 1000, 2)
         return data
 
 

@@ -76,3 +76,63 @@ def test_a_blocked_relay_gives_up_on_an_abort_that_never_lands(monkeypatch):
     assert aborted == [True] and sent == []
     assert result.blocked is not None and result.blocked.categories == ("hate",)
     assert result.event.done and result.event.finish_reason is FinishReason.ABORT
+
+
+def test_the_final_event_says_when_the_customer_saw_the_first_text():
+    """The guard holds text until a sentence is checked, so the time to first token the
+    customer sees is the first delivery, not the engine's first token."""
+    import asyncio
+    import time
+
+    from inference_worker import streaming
+    from inference_worker.output_guard import GuardDecision, StreamGuard
+    from inference_worker.sequence import FinishReason, StreamEvent
+
+    sent: list[tuple[float, str]] = []
+
+    async def send(text: str) -> None:
+        sent.append((time.time(), text))
+
+    async def scenario():
+        events: asyncio.Queue = asyncio.Queue()
+        relay = asyncio.create_task(
+            streaming.relay_events(
+                events, send, 0.0, guard=StreamGuard(lambda text: GuardDecision(True))
+            )
+        )
+        engine_first = time.time()
+        events.put_nowait(StreamEvent("r1", "Half a sen", num_tokens=1))
+        await asyncio.sleep(0.2)  # held back: no sentence end yet
+        assert sent == []
+        events.put_nowait(StreamEvent("r1", "tence. ", num_tokens=2))
+        await asyncio.sleep(0.05)
+        final = StreamEvent(
+            "r1", "Half a sentence. ", done=True, num_tokens=2,
+            first_token_at=engine_first, finish_reason=FinishReason.STOP,
+        )  # fmt: skip
+        events.put_nowait(final)
+        return await asyncio.wait_for(relay, timeout=5), engine_first
+
+    result, engine_first = asyncio.run(scenario())
+    assert "".join(text for _, text in sent) == "Half a sentence. "
+    delivered = result.event.first_delivered_at
+    assert delivered <= sent[0][0] < delivered + 0.05  # stamped as it goes out
+    assert result.event.first_delivered_at - engine_first >= 0.2
+    assert result.event.first_token_at == engine_first  # the engine's own, kept
+
+
+def test_nothing_delivered_leaves_no_delivery_time():
+    import asyncio
+
+    from inference_worker import streaming
+    from inference_worker.sequence import FinishReason, StreamEvent
+
+    async def send(text: str) -> None:
+        raise AssertionError("nothing to send")
+
+    async def scenario():
+        events: asyncio.Queue = asyncio.Queue()
+        events.put_nowait(StreamEvent("r1", "", done=True, finish_reason=FinishReason.ERROR))
+        return await streaming.relay_events(events, send, 0.03)
+
+    assert asyncio.run(scenario()).event.first_delivered_at is None
