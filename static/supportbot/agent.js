@@ -735,10 +735,18 @@
   window.addEventListener("online", reconnectNow);
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") reconnectNow(); });
 
+  // A deep link from the dashboard, /agent/#conversation=<uuid>: the `open` goes out once the socket is up.
+  function openFromHash() {
+    const match = /^#conversation=([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(location.hash);
+    if (match) openConversation(match[1].toLowerCase());
+  }
+  window.addEventListener("hashchange", openFromHash);
+
   // -------------------------------------------------------------------- start
   setNoteMode(false);
   renderAgents();
   renderCanned();
   setInterval(tick, 1000);
+  openFromHash();
   connect();
 })();
