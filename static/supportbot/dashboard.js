@@ -388,7 +388,8 @@
     renderTable(ui.tables.arm, breakdownColumns("arm", "Arm"), list(t.arm), none);
     renderTable(ui.tables.agents, [
       ["Agent", (r) => str(r.agent) || DASH],
-      ["Cycles", (r) => drillNum(r.cycles, num(r.agent_id) === null ? null : `agent:${r.agent_id}`, `Conversations last handled by ${str(r.agent)}`), true],
+      ["Conversations", (r) => drillNum(r.conversations, num(r.agent_id) === null ? null : `agent:${r.agent_id}`, `Conversations last handled by ${str(r.agent)}`), true],
+      ["Cycles", (r) => fmtInt(r.cycles), true],
       ["Answered", (r) => fmtInt(r.answered_cycles), true],
       ["First response (mean)", (r) => fmtSeconds(r.first_response_mean_s), true],
       ["Wait to claim (mean)", (r) => fmtSeconds(r.wait_mean_s), true],

@@ -26,6 +26,12 @@ from supportbot.serving.models import GenerationRecord
 State = Conversation.State
 Kind = ConversationEvent.Kind
 NORMAL_FINISHES = ("stop", "length")
+HISTORY_EVENTS = (Kind.STATE_CHANGED, Kind.FIRST_RESPONSE, Kind.TRANSFERRED, Kind.CSAT_REQUESTED)
+REPLY_FIELDS = ("message_id", "started_at", "language", "variant", "arm", "finish_reason",
+                "normal", "first_token_ms", "complete_ms")  # fmt: skip
+CYCLE_FIELDS = ("cycle", "started_at", "language", "variant", "arm", "escalated_at", "reason",
+                "agents_online", "claimed_at", "wait_s", "first_response_s", "agent_s",
+                "agent_id", "transfers", "outcome")  # fmt: skip
 SAFETY_DIRECTIONS = (SafetyEvent.Direction.INPUT, SafetyEvent.Direction.OUTPUT)
 
 
@@ -87,14 +93,13 @@ def _end_cycle(cycle: Cycle, event: ConversationEvent) -> None:
         cycle.agent_id = event.user_id
 
 
-def read_history(events: list[ConversationEvent]) -> History:
+def read_history(events: list[ConversationEvent], replied_at: list[datetime]) -> History:
+    """``events`` in log order; ``replied_at``: when each bot reply was stored (the fixed
+    safety messages are not replies)."""
     history = History()
     current: Cycle | None = None
-    bot_replied = False
     for event in events:
-        if event.kind == Kind.BOT_REPLIED:
-            bot_replied = True
-        elif event.kind == Kind.CSAT_REQUESTED:
+        if event.kind == Kind.CSAT_REQUESTED:
             history.csat_requested = True
         elif event.kind == Kind.FIRST_RESPONSE and current is not None:
             current.first_response_at = current.first_response_at or event.created_at
@@ -104,7 +109,9 @@ def read_history(events: list[ConversationEvent]) -> History:
             continue
         elif event.to_state == State.WAITING_AGENT and event.from_state == State.BOT:
             if not history.cycles:
-                history.escalated_before_bot_reply = not bot_replied
+                history.escalated_before_bot_reply = not any(
+                    at <= event.created_at for at in replied_at
+                )
             current = Cycle(
                 number=len(history.cycles) + 1,
                 escalated_at=event.created_at,
@@ -152,12 +159,9 @@ def _token_columns(conversation_id: int) -> dict:
     return columns
 
 
-def _fact_columns(conversation: Conversation, history: History) -> dict:
+def _fact_columns(conversation: Conversation, history: History, *, bot_replies: int) -> dict:
     cid = conversation.pk
-    counts = Message.objects.filter(conversation_id=cid).aggregate(
-        customer=Count("pk", filter=Q(role=Actor.CUSTOMER)),
-        bot=Count("pk", filter=Q(role=Actor.BOT)),
-    )
+    customer_messages = Message.objects.filter(conversation_id=cid, role=Actor.CUSTOMER).count()
     safety = SafetyEvent.objects.filter(
         conversation_id=cid, direction__in=SAFETY_DIRECTIONS
     ).aggregate(
@@ -180,8 +184,8 @@ def _fact_columns(conversation: Conversation, history: History) -> dict:
         "arm": "",
         "state": conversation.state,
         "segment": _segment(history),
-        "customer_messages": counts["customer"],
-        "bot_replies": counts["bot"],
+        "customer_messages": customer_messages,
+        "bot_replies": bot_replies,
         "escalations": len(cycles),
         "escalation_reason": cycles[0].reason if cycles else "",
         "escalated_before_bot_reply": history.escalated_before_bot_reply,
@@ -206,17 +210,30 @@ def _fact_columns(conversation: Conversation, history: History) -> dict:
     }
 
 
-def _reply_rows(fact: ConversationFact) -> list[ReplyFact]:
-    replies = Message.objects.filter(
-        conversation_id=fact.pk, role=Actor.BOT, reply_to__isnull=False
-    ).values("pk", "finish_reason", "first_token_at", "completed_at", "reply_to__created_at")
-    rows = []
-    for reply in replies:
-        asked = reply["reply_to__created_at"]
-        first, complete = (
-            _seconds(asked, reply["first_token_at"]),
-            _seconds(asked, reply["completed_at"]),
+def _bot_messages(conversation_id: int) -> list[dict]:
+    return list(
+        Message.objects.filter(conversation_id=conversation_id, role=Actor.BOT)
+        .order_by("seq")
+        .values(
+            "pk",
+            "finish_reason",
+            "created_at",
+            "first_token_at",
+            "completed_at",
+            "reply_to_id",
+            "reply_to__created_at",
         )
+    )
+
+
+def _reply_rows(fact: ConversationFact, bot_messages: list[dict]) -> list[ReplyFact]:
+    rows = []
+    for reply in bot_messages:
+        if reply["reply_to_id"] is None:
+            continue
+        asked = reply["reply_to__created_at"]
+        first = _seconds(asked, reply["first_token_at"])
+        complete = _seconds(asked, reply["completed_at"])
         rows.append(
             ReplyFact(
                 message_id=reply["pk"],
@@ -232,6 +249,17 @@ def _reply_rows(fact: ConversationFact) -> list[ReplyFact]:
             )
         )
     return rows
+
+
+def _replace_rows(model, fact: ConversationFact, rows: list, fields: tuple[str, ...]) -> None:
+    """Write ``rows`` as the conversation's rows of ``model``, unless they are there already
+    (most changes leave them as they were)."""
+    existing = model.objects.filter(conversation=fact).order_by("pk")
+    wanted = [tuple(getattr(row, f) for f in fields) for row in rows]
+    if list(existing.values_list(*fields)) == wanted:
+        return
+    existing.delete()
+    model.objects.bulk_create(rows)
 
 
 def _cycle_rows(fact: ConversationFact, cycles: list[Cycle]) -> list[EscalationFact]:
@@ -270,16 +298,20 @@ def rebuild(conversation_id: int) -> ConversationFact | None:
         )
         if conversation is None:
             return None
-        events = list(conversation.events.order_by("created_at", "id"))
-        history = read_history(events)
-        columns = _fact_columns(conversation, history)
-        before = ConversationFact.objects.filter(pk=conversation_id).first()
-        fact, _ = ConversationFact.objects.update_or_create(
-            conversation_id=conversation_id, defaults=columns
+        events = list(
+            conversation.events.filter(kind__in=HISTORY_EVENTS).order_by("created_at", "id")
         )
-        rollups.apply_change(before, fact)
-        ReplyFact.objects.filter(conversation=fact).delete()
-        ReplyFact.objects.bulk_create(_reply_rows(fact))
-        EscalationFact.objects.filter(conversation=fact).delete()
-        EscalationFact.objects.bulk_create(_cycle_rows(fact, history.cycles))
+        bot_messages = _bot_messages(conversation_id)
+        replied_at = [m["created_at"] for m in bot_messages if m["finish_reason"] != "safety"]
+        history = read_history(events, replied_at)
+        columns = _fact_columns(conversation, history, bot_replies=len(bot_messages))
+        before = ConversationFact.objects.filter(pk=conversation_id).first()
+        if before is not None and all(getattr(before, k) == v for k, v in columns.items()):
+            fact = before
+        else:
+            fact = ConversationFact(conversation_id=conversation_id, **columns)
+            fact.save(force_insert=before is None)
+            rollups.apply_change(before, fact)
+        _replace_rows(ReplyFact, fact, _reply_rows(fact, bot_messages), REPLY_FIELDS)
+        _replace_rows(EscalationFact, fact, _cycle_rows(fact, history.cycles), CYCLE_FIELDS)
     return fact

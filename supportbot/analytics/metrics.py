@@ -337,16 +337,21 @@ def agents(window: Window) -> list[dict]:
         agent_s=Sum("agent_s"),
         transfers=Sum("transfers"),
     )
+    # The conversations they had last: what ``select=agent:<id>`` lists, with their ratings.
     ratings = {
         row["agent_id"]: row
         for row in window.facts()
-        .filter(agent__isnull=False, csat_rating__isnull=False)
+        .filter(agent__isnull=False)
         .values("agent_id")
-        .annotate(responses=Count("pk"), rating_sum=Sum("csat_rating"))
+        .annotate(
+            conversations=Count("pk"),
+            responses=Count("pk", filter=SELECTIONS["csat_responses"]),
+            rating_sum=Sum("csat_rating"),
+        )
     }
     table = []
     for row in rows.order_by("agent__username"):
-        rated = ratings.get(row["agent_id"], {"responses": 0, "rating_sum": 0})
+        rated = ratings.get(row["agent_id"], {"conversations": 0, "responses": 0})
         table.append(
             {
                 "agent": row["agent__username"],
@@ -357,6 +362,7 @@ def agents(window: Window) -> list[dict]:
                 "wait_mean_s": row["wait_mean_s"],
                 "agent_time_s": row["agent_s"] or 0.0,
                 "transfers": row["transfers"] or 0,
+                "conversations": rated["conversations"],
                 "csat_mean": rated["rating_sum"] / rated["responses"]
                 if rated["responses"]
                 else None,

@@ -22,8 +22,10 @@ FACT_FIELDS = frozenset({"language", "variant", "started_at"})
 def _rebuild_for(sender, instance, raw: bool = False, **kwargs) -> None:
     if raw:  # loaddata: history is rebuilt with ``manage.py rebuild_facts``
         return
-    if sender is ConversationEvent and instance.kind == ConversationEvent.Kind.CREATED:
-        return  # a widget opened; nothing to count until the first message
+    if sender is ConversationEvent and instance.kind not in facts.HISTORY_EVENTS:
+        # The others change nothing the facts hold, or come with a row that rebuilds them
+        # anyway (a reply's message, a rating).
+        return
     conversation_id = getattr(instance, "conversation_id", None)
     if conversation_id is not None:
         facts.rebuild(conversation_id)

@@ -3,8 +3,6 @@ Views parse the request, call the metrics module and answer; nothing is computed
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -136,6 +134,6 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(
         export.csv_lines(window, condition), content_type="text/csv; charset=utf-8"
     )
-    stamp = json.dumps(window.describe()["from"] or "all")[1:11].replace(":", "")
+    stamp = window.start.astimezone(window.tz).date().isoformat() if window.start else "all"
     response["Content-Disposition"] = f'attachment; filename="conversations-{stamp}.csv"'
     return response

@@ -1,16 +1,16 @@
-"""A knowledge base for the bot to answer from, and the people on the support team."""
+"""Articles for the bot to answer from, and the people on the support team."""
 
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
 from tests.agents.conftest import make_user
+from tests.analytics.history import load_some_articles
 
 
 @pytest.fixture
-def demo_kb(transactional_db):
-    call_command("load_demo_kb", verbosity=0)
+def demo_kb(transactional_db, tmp_path):
+    load_some_articles(tmp_path / "kb")
 
 
 @pytest.fixture

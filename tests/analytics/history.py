@@ -3,10 +3,13 @@ moments (``time_machine``), for tests that know every figure in advance."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import time_machine
+from django.core.management import call_command
 
 from inference_worker.sequence import FinishReason, StreamEvent
 from supportbot.agents import services as agent_services
@@ -19,6 +22,22 @@ ORIGIN = "http://127.0.0.1:8000"
 # Matches the demo knowledge base, so the bot answers with the model (a job) rather than
 # saying at once that it has no article.
 QUESTION = "How long does shipping take?"
+
+
+DEMO_KB = Path(__file__).resolve().parents[2] / "supportbot" / "knowledge" / "demo_kb"
+ARTICLES = ("shipping-times", "shipping-costs", "change-email")
+
+
+def load_some_articles(directory: Path, languages: tuple[str, ...] = ("en", "de")) -> None:
+    """A few demo articles (the questions here are about shipping): embedding all 231 would
+    cost minutes per test on two cores."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for slug in ARTICLES:
+        for language in languages:
+            source = DEMO_KB / f"{slug}.{language}.md"
+            if source.exists():
+                shutil.copy(source, directory)
+    call_command("load_demo_kb", articles=directory, verbosity=0)
 
 
 class Clock:

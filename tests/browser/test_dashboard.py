@@ -22,22 +22,14 @@ QUESTION = "How long does shipping take?"  # tests.analytics.history.QUESTION
 # moments in a process of its own: its time travel ends with it, before any browser starts.
 HISTORY = """
 import json
+import tempfile
 from datetime import datetime, timezone
+from pathlib import Path
 
-from django.core.management import call_command
-
-from supportbot.knowledge import search
-from supportbot.knowledge.index import as_sources
-from supportbot.knowledge.models import KnowledgeArticle
 from tests.agents.conftest import make_user
-from tests.analytics.history import Chat, Clock
+from tests.analytics.history import Chat, Clock, load_some_articles
 
-call_command("load_demo_kb", verbosity=0)
-# The questions are English: this process embeds the English articles only (minutes fewer
-# on two cores); the server keeps its own index of all of them.
-search._published = lambda: as_sources(
-    list(KnowledgeArticle.objects.filter(published=True, language="en"))
-)
+load_some_articles(Path(tempfile.mkdtemp()) / "kb")
 make_user("dora", role="admin", first_name="Dora")
 ali = make_user("ali", role="agent", first_name="Ali")
 with Clock(datetime(2025, 3, 3, 10, 0, tzinfo=timezone.utc)) as clock:
