@@ -31,11 +31,17 @@ class _Line:
         return line
 
 
+# A spreadsheet runs a cell that starts like a formula; names (agents, variants) could.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value) -> str | int | float:
     if value is None:
         return ""
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 

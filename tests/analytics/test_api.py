@@ -138,6 +138,19 @@ def test_the_csv_adds_up_to_the_summary_and_carries_no_personal_data(history, ad
     assert sum(handling) / len(handling) == pytest.approx(summary["handling_time_s"]["all"]["mean"])
 
 
+def test_csv_cells_never_start_a_spreadsheet_formula(demo_kb, admin_client):
+    with Clock(DAY) as clock:
+        chat = Chat(clock)
+        chat.customer()
+        chat.escalate(Reason.CUSTOMER_REQUEST)
+        sneaky = make_user("-2+3@cmd")
+        chat.claim(sneaky)
+        chat.agent_resolves(sneaky)
+    text = b"".join(admin_client.get("/dashboard/export.csv", RANGE).streaming_content).decode()
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row["agent"] == "'-2+3@cmd"
+
+
 def test_the_drill_down_lists_the_conversations_behind_a_number(history, admin_client):
     first, second, _third = history
     body = admin_client.get("/dashboard/api/conversations", {**RANGE, "select": "escalated"}).json()
