@@ -144,13 +144,18 @@ FLAGGED = {
 }  # fmt: skip
 
 # What a conversation sets out to become; the bot's "no article" answers add a few hand-overs.
-PATHS = {"bot": 78, "customer_request": 6, "customer_button": 5, "bot_cannot_help": 4,
+PATHS = {"bot": 81, "customer_request": 5, "customer_button": 4, "bot_cannot_help": 3,
          "negative_sentiment": 3, "safety": 1, "blocked": 2, "redacted": 1}  # fmt: skip
+# Questions for the bot before the path takes its turn (fewest, most), besides "bot" (1-3).
+ASKED = {"customer_request": (0, 1), "customer_button": (1, 2), "bot_cannot_help": (0, 0),
+         "negative_sentiment": (1, 2), "safety": (0, 1), "blocked": (0, 0),
+         "redacted": (0, 0)}  # fmt: skip
 # Customers per hour of the day and day of the week (Monday first), in the dashboard's zone.
 HOURLY = (0.5, 0.3, 0.2, 0.2, 0.2, 0.3, 0.6, 1.1, 1.8, 2.4, 2.7, 2.8,
           2.6, 2.6, 2.7, 2.6, 2.4, 2.2, 2.1, 2.3, 2.4, 2.1, 1.5, 0.9)  # fmt: skip
 WEEKDAY = (1.1, 1.0, 1.0, 1.0, 0.9, 0.7, 0.65)
-SHIFTS = {0: (8, 20), 1: (8, 20), 2: (8, 20), 3: (8, 20), 4: (8, 20), 5: (9, 15)}  # no Sundays
+# The team's hours, local: long weekdays, shorter weekends, nobody at night.
+SHIFTS = {0: (8, 21), 1: (8, 21), 2: (8, 21), 3: (8, 21), 4: (8, 21), 5: (9, 18), 6: (10, 16)}
 # Ratings 1..5 by who handled the conversation, and how often each kind answers the question.
 RATINGS = {Segment.BOT_ONLY: (6, 7, 14, 35, 38), Segment.HUMAN: (3, 4, 8, 30, 55),
            Segment.ESCALATED_UNCLAIMED: (28, 22, 22, 16, 12)}  # fmt: skip
@@ -280,15 +285,11 @@ class Simulation:
         conversation, _token = services.create_conversation(
             locale=LOCALES[language], visitor_id=f"demo-{self.seed}-{index}", origin=ORIGIN
         )
-        chat = Chat(r, language, conversation.pk, str(conversation.public_id),
-                    conversation.variant.name if conversation.variant else "")  # fmt: skip
+        variant = conversation.variant.name if conversation.variant else ""
+        chat = Chat(r, language, conversation.pk, str(conversation.public_id), variant)
         path = _pick(r, PATHS)
-        self.stats[f"path:{path}"] += 1
+        asked_first = _pick(r, {1: 55, 2: 30, 3: 15}) if path == "bot" else r.randint(*ASKED[path])
         yield r.uniform(4, 40)  # typing the first question
-        asked_first = {"bot": _pick(r, {1: 55, 2: 30, 3: 15}), "customer_request": r.randint(0, 1),
-                       "customer_button": r.randint(1, 2), "negative_sentiment": r.randint(1, 2),
-                       "safety": r.randint(0, 1), "blocked": 0, "redacted": 0,
-                       "bot_cannot_help": 0}[path]  # fmt: skip
         for turn in range(asked_first):
             if turn:
                 yield self._think(r)
