@@ -23,6 +23,7 @@ from supportbot.analytics.models import (
 )
 from supportbot.chat.models import Conversation
 from supportbot.serving.models import GenerationRecord
+from tests.analytics.history import load_some_articles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,7 +52,14 @@ def debug(settings):
     settings.DEBUG = True
 
 
-def test_seed_demo_writes_a_believable_history(debug):
+@pytest.fixture
+def articles(transactional_db, tmp_path):
+    """A few articles in six languages (the command loads all 231 into an empty knowledge
+    base, and embedding them takes minutes on two cores)."""
+    load_some_articles(tmp_path / "kb", languages=("en", "de", "fr", "es", "ja", "zh"))
+
+
+def test_seed_demo_writes_a_believable_history(debug, articles):
     with time_machine.travel(NOW, tick=False):
         report = seed()
 
@@ -88,7 +96,7 @@ def test_seed_demo_writes_a_believable_history(debug):
     assert totals["completion_tokens"] == figures["tokens"]["total"]["completion"]
 
 
-def test_the_same_seed_gives_the_same_figures(debug, settings):
+def test_the_same_seed_gives_the_same_figures(debug, articles, settings):
     with time_machine.travel(NOW, tick=False):
         seed()
         first = summary(Window())
