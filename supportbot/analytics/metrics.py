@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 
-from supportbot.analytics.distributions import distribution
+from supportbot.analytics.distributions import distributions
 from supportbot.analytics.models import ConversationFact, EscalationFact, ReplyFact, Segment
 from supportbot.safety.models import SafetyEvent
 from supportbot.safety.verdict import Action
@@ -110,78 +110,100 @@ def rate(numerator: int | float, denominator: int | float) -> dict:
     }
 
 
-def _counts(facts: QuerySet, **named: Q) -> dict:
-    return facts.aggregate(**{name: Count("pk", filter=q) for name, q in named.items()})
+def _count(condition: Q) -> Count:
+    return Count("pk", filter=condition) if condition is not EVERYTHING else Count("pk")
 
 
-def _split(facts: QuerySet, column: str, condition: Q = EVERYTHING) -> dict[str, int]:
-    rows = facts.filter(condition).values(column).annotate(n=Count("pk")).order_by(column)
-    return {row[column]: row["n"] for row in rows}
-
-
-def escalation(facts: QuerySet) -> dict:
-    c = _counts(facts, **{k: SELECTIONS[k] for k in ("started", "escalated")},
-                before=SELECTIONS["escalated_before_bot_reply"])  # fmt: skip
+def _segment_csat(segment: str) -> dict:
+    """CSAT counts of one segment, as aggregates (``csat`` shapes them)."""
+    only = Q(segment=segment)
     return {
-        **rate(c["escalated"], c["started"]),
-        "before_bot_reply": rate(c["before"], c["started"]),
-        "by_reason": _split(facts, "escalation_reason", SELECTIONS["escalated"]),
+        f"{segment}__requested": Count("pk", filter=only & SELECTIONS["csat_requested"]),
+        f"{segment}__responses": Count("pk", filter=only & SELECTIONS["csat_responses"]),
+        f"{segment}__answered": Count("pk", filter=only & SELECTIONS["csat_answered_requests"]),
+        f"{segment}__top2": Count("pk", filter=only & SELECTIONS["csat_top2"]),
+        f"{segment}__total": Sum("csat_rating", filter=only),
     }
 
 
-def containment(facts: QuerySet) -> dict:
-    c = _counts(facts, **{k: SELECTIONS[k] for k in ("resolved", "contained", "open")})
-    resolved = _split(facts, "resolve_reason", SELECTIONS["resolved"])
-    contained = _split(facts, "resolve_reason", SELECTIONS["contained"])
+def fact_totals(facts: QuerySet) -> dict:
+    """Every count and sum the summary needs from the conversation facts, in one query (a
+    large window reads the table once)."""
+    token_columns = [f"{p}_{k}_tokens" for p in TOKEN_PURPOSES for k in ("prompt", "completion")]
+    aggregates = {
+        name: _count(SELECTIONS[name])
+        for name in ("started", "escalated", "escalated_before_bot_reply", "resolved",
+                     "contained", "open")
+    }  # fmt: skip
+    aggregates.update(
+        {
+            "all__requested": Count("pk", filter=SELECTIONS["csat_requested"]),
+            "all__responses": Count("pk", filter=SELECTIONS["csat_responses"]),
+            "all__answered": Count("pk", filter=SELECTIONS["csat_answered_requests"]),
+            "all__top2": Count("pk", filter=SELECTIONS["csat_top2"]),
+            "all__total": Sum("csat_rating"),
+            "customer_messages": Sum("customer_messages"),
+            "engine_seconds": Sum("engine_seconds"),
+            **{column: Sum(column) for column in token_columns},
+        }
+    )
+    for segment in Segment.values:
+        aggregates.update(_segment_csat(segment))
+    return facts.aggregate(**aggregates)
+
+
+def fact_splits(facts: QuerySet) -> dict[str, dict[str, int]]:
+    """Escalations by first reason, resolutions and containment by resolve reason: one
+    GROUP BY."""
+    rows = facts.values("escalation_reason", "resolve_reason").annotate(
+        escalated=Count("pk", filter=SELECTIONS["escalated"]),
+        resolved=Count("pk", filter=SELECTIONS["resolved"]),
+        contained=Count("pk", filter=SELECTIONS["contained"]),
+    )
+    splits: dict[str, dict[str, int]] = {"escalated": {}, "resolved": {}, "contained": {}}
+    for row in rows.order_by():
+        for name, key in (("escalated", "escalation_reason"), ("resolved", "resolve_reason"),
+                          ("contained", "resolve_reason")):  # fmt: skip
+            if row[name]:
+                split = splits[name]
+                split[row[key]] = split.get(row[key], 0) + row[name]
+    return {name: dict(sorted(split.items())) for name, split in splits.items()}
+
+
+def escalation(totals: dict, splits: dict) -> dict:
     return {
-        **rate(c["contained"], c["resolved"]),
-        "open": c["open"],
+        **rate(totals["escalated"], totals["started"]),
+        "before_bot_reply": rate(totals["escalated_before_bot_reply"], totals["started"]),
+        "by_reason": splits["escalated"],
+    }
+
+
+def containment(totals: dict, splits: dict) -> dict:
+    return {
+        **rate(totals["contained"], totals["resolved"]),
+        "open": totals["open"],
         "by_resolve_reason": {
-            reason: rate(contained.get(reason, 0), n) for reason, n in resolved.items()
+            reason: rate(splits["contained"].get(reason, 0), n)
+            for reason, n in splits["resolved"].items()
         },
     }
 
 
-def csat(facts: QuerySet) -> dict:
-    found = facts.aggregate(
-        requested=Count("pk", filter=SELECTIONS["csat_requested"]),
-        responses=Count("pk", filter=SELECTIONS["csat_responses"]),
-        answered=Count("pk", filter=SELECTIONS["csat_answered_requests"]),
-        top2=Count("pk", filter=SELECTIONS["csat_top2"]),
-        total=Sum("csat_rating"),
-    )
-    responses = found["responses"]
+def csat(totals: dict, group: str = "all") -> dict:
+    """``group``: "all" or a segment (``fact_totals`` counts both)."""
+    responses = totals[f"{group}__responses"]
+    total = totals[f"{group}__total"] or 0
     return {
-        "mean": found["total"] / responses if responses else None,
+        "mean": total / responses if responses else None,
         "responses": responses,
-        "requested": found["requested"],
-        "rating_sum": found["total"] or 0,
-        "top2_share": rate(found["top2"], responses),
-        "response_rate": rate(found["answered"], found["requested"]),
+        "requested": totals[f"{group}__requested"],
+        "rating_sum": total,
+        "top2_share": rate(totals[f"{group}__top2"], responses),
+        "response_rate": rate(totals[f"{group}__answered"], totals[f"{group}__requested"]),
     }
 
 
-def csat_by_segment(facts: QuerySet) -> dict:
-    return {segment: csat(facts.filter(segment=segment)) for segment in Segment.values}
-
-
-def handling_time(facts: QuerySet) -> dict:
-    resolved = facts.filter(SELECTIONS["resolved"])
-    return {
-        "all": distribution(resolved, "handling_s"),
-        "bot_only": distribution(resolved.filter(escalations=0), "handling_s"),
-        "escalated": distribution(resolved.filter(escalations__gt=0), "handling_s"),
-    }
-
-
-def first_human_response(cycles: QuerySet) -> dict:
-    answered = distribution(cycles, "first_response_s")
-    total = cycles.count()
-    return {**answered, "cycles": total, "unanswered": total - answered["n"]}
-
-
-def safety(window: Window, facts: QuerySet) -> dict:
-    messages = facts.aggregate(n=Sum("customer_messages"))["n"] or 0
+def safety(facts: QuerySet, messages: int) -> dict:
     decisions = SafetyEvent.objects.filter(
         conversation__fact__in=facts,
         direction__in=(SafetyEvent.Direction.INPUT, SafetyEvent.Direction.OUTPUT),
@@ -215,11 +237,9 @@ def _per_thousand(decisions: int, messages: int) -> dict:
     }
 
 
-def tokens(facts: QuerySet) -> dict:
-    columns = [f"{p}_{kind}_tokens" for p in TOKEN_PURPOSES for kind in ("prompt", "completion")]
-    sums = facts.aggregate(**{c: Sum(c) for c in columns}, engine_seconds=Sum("engine_seconds"))
+def tokens(totals: dict) -> dict:
     by_purpose = {
-        p: {k: sums[f"{p}_{k}_tokens"] or 0 for k in ("prompt", "completion")}
+        p: {k: totals[f"{p}_{k}_tokens"] or 0 for k in ("prompt", "completion")}
         for p in TOKEN_PURPOSES
     }
     return {
@@ -227,8 +247,15 @@ def tokens(facts: QuerySet) -> dict:
         "total": {
             k: sum(by_purpose[p][k] for p in TOKEN_PURPOSES) for k in ("prompt", "completion")
         },
-        "engine_seconds": round(sums["engine_seconds"] or 0.0, 6),
+        "engine_seconds": round(totals["engine_seconds"] or 0.0, 6),
     }
+
+
+def token_totals(facts: QuerySet) -> dict:
+    columns = [f"{p}_{k}_tokens" for p in TOKEN_PURPOSES for k in ("prompt", "completion")]
+    return tokens(
+        facts.aggregate(**{c: Sum(c) for c in columns}, engine_seconds=Sum("engine_seconds"))
+    )
 
 
 def cost(token_totals: dict, resolved: int) -> dict:
@@ -248,37 +275,59 @@ def cost(token_totals: dict, resolved: int) -> dict:
 
 
 def summary(window: Window) -> dict:
-    """The JSON of ``GET /dashboard/api/summary`` (docs/dashboard.md)."""
+    """The JSON of ``GET /dashboard/api/summary`` (docs/dashboard.md). Six queries whatever
+    the window: each fact table is read once."""
     facts = window.facts()
+    totals = fact_totals(facts)
+    splits = fact_splits(facts)
+    resolved_only = SELECTIONS["resolved"]
+    times = distributions(facts, {
+        "all": ("handling_s", resolved_only),
+        "bot_only": ("handling_s", resolved_only & Q(escalations=0)),
+        "escalated": ("handling_s", resolved_only & Q(escalations__gt=0)),
+        "agent": ("agent_handling_s", resolved_only),
+    })  # fmt: skip
+    replies = distributions(window.restrict(ReplyFact.objects.filter(normal=True)), {
+        "first_token": ("first_token_ms", None),
+        "complete": ("complete_ms", None),
+    })  # fmt: skip
     cycles = window.restrict(EscalationFact.objects.all())
-    replies = window.restrict(ReplyFact.objects.filter(normal=True))
-    contained = containment(facts)
-    token_totals = tokens(facts)
-    resolved = contained["denominator"]
-    claimed = cycles.filter(claimed_at__isnull=False)
+    cycle_counts = cycles.aggregate(
+        cycles=Count("pk"), unclaimed=Count("pk", filter=Q(claimed_at__isnull=True))
+    )
+    human = distributions(cycles, {
+        "first_response": ("first_response_s", None),
+        "wait": ("wait_s", Q(claimed_at__isnull=False)),
+    })  # fmt: skip
+    used = tokens(totals)
+    resolved = totals["resolved"]
     return {
         "window": window.describe(),
-        "conversations": facts.count(),
+        "conversations": totals["started"],
         "resolved": resolved,
-        "open": contained["open"],
-        "escalation_rate": escalation(facts),
-        "containment_rate": contained,
-        "csat": {**csat(facts), "by_segment": csat_by_segment(facts)},
-        "bot_response_ms": {
-            "first_token": distribution(replies, "first_token_ms"),
-            "complete": distribution(replies, "complete_ms"),
+        "open": totals["open"],
+        "escalation_rate": escalation(totals, splits),
+        "containment_rate": containment(totals, splits),
+        "csat": {
+            **csat(totals),
+            "by_segment": {segment: csat(totals, segment) for segment in Segment.values},
         },
-        "handling_time_s": handling_time(facts),
-        "agent_handling_s": distribution(facts.filter(SELECTIONS["resolved"]), "agent_handling_s"),
-        "first_human_response_s": first_human_response(cycles),
+        "bot_response_ms": replies,
+        "handling_time_s": {k: times[k] for k in ("all", "bot_only", "escalated")},
+        "agent_handling_s": times["agent"],
+        "first_human_response_s": {
+            **human["first_response"],
+            "cycles": cycle_counts["cycles"],
+            "unanswered": cycle_counts["cycles"] - human["first_response"]["n"],
+        },
         "wait_to_claim_s": {
-            **distribution(claimed, "wait_s"),
-            "cycles": cycles.count(),
-            "unclaimed": cycles.filter(claimed_at__isnull=True).count(),
+            **human["wait"],
+            "cycles": cycle_counts["cycles"],
+            "unclaimed": cycle_counts["unclaimed"],
         },
-        "safety": safety(window, facts),
-        "tokens": token_totals,
-        "cost": cost(token_totals, resolved),
+        "safety": safety(facts, totals["customer_messages"] or 0),
+        "tokens": used,
+        "cost": cost(used, resolved),
     }
 
 
@@ -319,7 +368,7 @@ def variant_costs(window: Window) -> list[dict]:
     table = []
     for variant in window.facts().values_list("variant", flat=True).distinct().order_by():
         facts = window.facts().filter(variant=variant)
-        totals = tokens(facts)
+        totals = token_totals(facts)
         resolved = facts.filter(SELECTIONS["resolved"]).count()
         table.append({"variant": variant, "tokens": totals, "cost": cost(totals, resolved)})
     return sorted(table, key=lambda row: row["variant"])
