@@ -100,7 +100,7 @@ def _weights(mapping: dict) -> tuple[list, np.ndarray]:
 def start_times(rng: np.random.Generator, n: int, now: datetime) -> np.ndarray:
     """``n`` first messages over the 365 days up to ``now`` (µs since the epoch, sorted): the
     daily and weekly pattern of seed_demo, and twice the traffic at the end of the year."""
-    from supportbot.analytics.management.commands.seed_demo import HOURLY, WEEKDAY
+    from supportbot.analytics.demo.timeline import HOURLY, WEEKDAY
 
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     first = today - timedelta(days=DAYS - 1)
@@ -135,8 +135,8 @@ class Loader:
     """Writes the rows of ``CHUNK`` conversations at a time with COPY."""
 
     def __init__(self, rng: np.random.Generator, now: datetime, agent_ids: list[int]) -> None:
+        from supportbot.analytics.demo.texts import LANGUAGES
         from supportbot.analytics.facts import rollup_zone
-        from supportbot.analytics.management.commands.seed_demo import LANGUAGES
 
         self.rng, self.now, self.agent_ids = rng, now, np.array(agent_ids)
         self.zone = rollup_zone()

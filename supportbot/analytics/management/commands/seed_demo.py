@@ -11,12 +11,6 @@ from tqdm import tqdm
 from supportbot.analytics import demo
 from supportbot.analytics.demo.team import AGENT_NAMES
 
-# bench/dashboard.py draws its synthetic facts with the demo's daily pattern and languages.
-from supportbot.analytics.demo.texts import LANGUAGES
-from supportbot.analytics.demo.timeline import HOURLY, WEEKDAY
-
-__all__ = ["HOURLY", "LANGUAGES", "WEEKDAY", "Command"]
-
 
 class Command(BaseCommand):
     help = (
