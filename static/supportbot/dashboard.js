@@ -4,9 +4,10 @@
  * style or handler, so it runs under a strict Content-Security-Policy. Everything from the server is inserted as text.
  * Figures and their meaning: docs/metrics.md. A null figure (empty denominator) is shown as "—", never as 0.
  */
-(() => {
-  "use strict";
+import { h, str, num, obj, list, humanize, DASH, fmtInt, fmtPct, fmtFixed, fmtMs, fmtSeconds, fmtMoney, fmtBytes, clockTime, addDays, todayIn, browserZone, localTime } from "./dashboard-format.js";
+import { makeCharts, renderDailyCharts } from "./dashboard-charts.js";
 
+(() => {
   const root = document.getElementById("dashboard");
   const config = {
     defaultTz: root.dataset.defaultTz || "UTC",
@@ -18,7 +19,6 @@
   };
   const DEFAULT_DAYS = 30;
   const DRILL_PAGE = 50;
-  const MAX_CHART_DAYS = 400; // longer windows chart only the days that have conversations
   const COMMON_ZONES = ["UTC", "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Madrid", "America/New_York",
     "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Sao_Paulo", "Asia/Kolkata", "Asia/Singapore",
     "Asia/Tokyo", "Australia/Sydney"];
@@ -42,74 +42,6 @@
     charts: null,
     drill: { select: null, query: null, next: null, loading: false, generation: 0 },
   };
-
-  // ------------------------------------------------------------------ helpers
-  function h(tag, attrs = {}, ...children) {
-    const el = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) if (value !== null && value !== undefined && value !== false) el.setAttribute(name, String(value));
-    el.append(...children.filter((c) => c !== null && c !== undefined).map((c) => (typeof c === "object" ? c : String(c))));
-    return el;
-  }
-  const str = (value) => (typeof value === "string" ? value : "");
-  const num = (value) => (typeof value === "number" && Number.isFinite(value) ? value : null);
-  const obj = (value) => (value && typeof value === "object" && !Array.isArray(value) ? value : {});
-  const list = (value) => (Array.isArray(value) ? value.filter((v) => v && typeof v === "object") : []);
-  const humanize = (value) => str(value).replace(/_/g, " ");
-  const DASH = "—";
-
-  const fmtInt = (v) => (num(v) === null ? DASH : Math.round(v).toLocaleString("en-US"));
-  const fmtPct = (v) => (num(v) === null ? DASH : `${(v * 100).toFixed(1)}%`);
-  const fmtFixed = (v, digits) => (num(v) === null ? DASH : v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }));
-  function fmtMs(v) {
-    if (num(v) === null) return DASH;
-    return v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(2)} s`;
-  }
-  function fmtSeconds(v) {
-    if (num(v) === null) return DASH;
-    if (v < 60) return `${v < 10 ? v.toFixed(1) : Math.round(v)} s`;
-    const total = Math.round(v);
-    if (total < 3600) return `${Math.floor(total / 60)} min ${total % 60} s`;
-    return `${Math.floor(total / 3600)} h ${Math.floor((total % 3600) / 60)} min`;
-  }
-  function fmtMoney(v, currency) {
-    if (num(v) === null) return DASH;
-    return `${v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: v < 1 ? 4 : 2 })} ${str(currency)}`.trim();
-  }
-  function fmtBytes(v) {
-    if (num(v) === null) return DASH;
-    return v >= 2 ** 30 ? `${(v / 2 ** 30).toFixed(1)} GiB` : `${(v / 2 ** 20).toFixed(0)} MiB`;
-  }
-  const two = (n) => String(n).padStart(2, "0");
-  const clockTime = (d) => `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-
-  // Calendar arithmetic on YYYY-MM-DD strings (no time zone involved).
-  function addDays(day, n) {
-    const [y, m, d] = day.split("-").map(Number);
-    const t = new Date(Date.UTC(y, m - 1, d + n));
-    return `${t.getUTCFullYear()}-${two(t.getUTCMonth() + 1)}-${two(t.getUTCDate())}`;
-  }
-  function todayIn(zone) {
-    try {
-      const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" })
-        .formatToParts(new Date()).map((p) => [p.type, p.value]));
-      return `${parts.year}-${parts.month}-${parts.day}`;
-    } catch (e) {
-      const t = new Date();
-      return `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())}`;
-    }
-  }
-  function browserZone() {
-    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
-  }
-  function localTime(iso, zone) {
-    const t = typeof iso === "string" ? Date.parse(iso) : NaN;
-    if (Number.isNaN(t)) return str(iso);
-    try {
-      return new Date(t).toLocaleString("en-GB", { timeZone: zone, dateStyle: "medium", timeStyle: "short" });
-    } catch (e) {
-      return new Date(t).toLocaleString();
-    }
-  }
 
   // ------------------------------------------------------------------- params
   // The API's window: from = first day's midnight, to = the midnight after the last day (exclusive), both in tz.
@@ -205,7 +137,11 @@
         [config.urls.summary, config.urls.daily, config.urls.tables].map((url) => getJson(url, query, controller.signal)));
       if (generation !== state.generation) return;
       renderCards(summary);
-      renderCharts(list(daily.days), query);
+      if (!state.charts) {
+        if (typeof window.Chart !== "function") ui.chartsUnavailable.hidden = false;
+        else state.charts = makeCharts({ volume: $("chart-volume"), rates: $("chart-rates"), csat: $("chart-csat") });
+      }
+      if (state.charts) renderDailyCharts(state.charts, list(daily.days), query.get("from"), query.get("to"));
       renderTables(tables);
       clearError();
       state.lastRefresh = Date.now();
@@ -295,65 +231,6 @@
         ["per resolved conversation ", fmtMoney(perResolved.value, cost.currency), " (n=", fmtInt(perResolved.denominator), ")"],
         ["per 1M tokens ", fmtMoney(perMillion.value, cost.currency)]),
     );
-  }
-
-  // ------------------------------------------------------------------- charts
-  const COLORS = { conversations: "#1f2937", escalated: "#dc2626", containment: "#15803d", csat: "#2563eb" };
-
-  function makeCharts() {
-    if (typeof window.Chart !== "function") { ui.chartsUnavailable.hidden = false; return null; }
-    const base = (y) => ({
-      animation: false, responsive: true, maintainAspectRatio: false,
-      interaction: { mode: "index", intersect: false },
-      plugins: { legend: { position: "bottom" } },
-      scales: { x: { ticks: { maxRotation: 0, autoSkip: true } }, y },
-    });
-    // A day without conversations has no rate: a gap in the line, not a point at 0.
-    const line = (label, color) => ({ label, data: [], borderColor: color, backgroundColor: color, spanGaps: false, pointRadius: 3, clip: 6 });
-    const percent = { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } };
-    return {
-      volume: new window.Chart($("chart-volume"), {
-        type: "bar",
-        data: { labels: [], datasets: [
-          { label: "Conversations", data: [], backgroundColor: COLORS.conversations },
-          { label: "Escalated", data: [], backgroundColor: COLORS.escalated },
-        ] },
-        options: base({ beginAtZero: true, ticks: { precision: 0 } }),
-      }),
-      rates: new window.Chart($("chart-rates"), {
-        type: "line",
-        data: { labels: [], datasets: [line("Escalation rate", COLORS.escalated), line("Containment rate", COLORS.containment)] },
-        options: { ...base(percent), plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.parsed.y === null ? DASH : c.parsed.y.toFixed(1) + "%"}` } } } },
-      }),
-      csat: new window.Chart($("chart-csat"), {
-        type: "line",
-        data: { labels: [], datasets: [line("CSAT mean", COLORS.csat)] },
-        options: base({ min: 1, max: 5 }),
-      }),
-    };
-  }
-
-  function renderCharts(days, query) {
-    if (!state.charts) state.charts = makeCharts();
-    if (!state.charts) return;
-    const byDay = new Map(days.filter((d) => DATE.test(str(d.day))).map((d) => [d.day, d]));
-    let labels = [...byDay.keys()].sort();
-    const from = query.get("from"), to = query.get("to");
-    const span = (Date.parse(to) - Date.parse(from)) / 86400000;
-    if (span > 0 && span <= MAX_CHART_DAYS) {
-      labels = [];
-      for (let day = from; day < to; day = addDays(day, 1)) labels.push(day);
-    }
-    const row = (day) => byDay.get(day) || {};
-    const pct = (v) => (num(v) === null ? null : v * 100);
-    const set = (chart, ...series) => {
-      chart.data.labels = labels;
-      series.forEach((values, i) => { chart.data.datasets[i].data = values; });
-      chart.update("none");
-    };
-    set(state.charts.volume, labels.map((d) => num(row(d).conversations) ?? 0), labels.map((d) => num(row(d).escalated) ?? 0));
-    set(state.charts.rates, labels.map((d) => pct(row(d).escalation_rate)), labels.map((d) => pct(row(d).containment_rate)));
-    set(state.charts.csat, labels.map((d) => num(row(d).csat_mean)));
   }
 
   // ------------------------------------------------------------------- tables
