@@ -180,8 +180,7 @@ def _fact_columns(conversation: Conversation, history: History, *, bot_replies: 
         "day": started.astimezone(rollup_zone()).date() if started else None,
         "language": conversation.language,
         "variant": conversation.variant.name if conversation.variant_id else "",
-        # Experiment arms are not recorded on conversations yet (issue 14): empty until then.
-        "arm": "",
+        "arm": str(conversation.arm) if conversation.arm_id else "",
         "state": conversation.state,
         "segment": _segment(history),
         "customer_messages": customer_messages,
@@ -292,7 +291,7 @@ def rebuild(conversation_id: int) -> ConversationFact | None:
     with transaction.atomic():
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
-            .select_related("variant")
+            .select_related("variant", "arm__experiment")
             .filter(pk=conversation_id)
             .first()
         )

@@ -79,6 +79,11 @@ class Conversation(models.Model):
     variant = models.ForeignKey(
         "experiments.ModelVariant", on_delete=models.PROTECT, null=True, blank=True
     )
+    # The experiment arm that chose the variant; empty when no experiment counts this
+    # conversation (none running, no visitor id, a stopped arm).
+    arm = models.ForeignKey(
+        "experiments.Arm", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     last_seq = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # A conversation starts at the customer's first message (DESIGN.md, metrics).

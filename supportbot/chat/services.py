@@ -34,7 +34,7 @@ from supportbot.chat.models import (
 from supportbot.chat.prompts import build_reply_job
 from supportbot.chat.signals import customer_message_stored
 from supportbot.detectors.message_signals import Signals
-from supportbot.experiments.models import ModelVariant
+from supportbot.experiments.assignment import place
 from supportbot.knowledge.search import retrieve
 from supportbot.safety.messages import message as safety_message
 from supportbot.safety.models import SafetyEvent
@@ -69,13 +69,15 @@ def create_conversation(
     token = secrets.token_urlsafe(16)  # 128 bits
     language = normalize_locale(locale) or "en"
     with transaction.atomic():
+        placement = place(visitor_id[:64])
         conversation = Conversation.objects.create(
             token_hash=hash_token(token),
             visitor_id=visitor_id[:64],
             origin=origin[:255],
             locale=(locale or "")[:16],
             language=language,
-            variant=ModelVariant.get_default(),
+            variant=placement.variant,
+            arm=placement.arm,
         )
         conversation.log(
             ConversationEvent.Kind.CREATED, to_state=conversation.state, actor=Actor.CUSTOMER

@@ -1,9 +1,15 @@
-"""Model variants: which model answers a conversation, and how."""
+"""Model variants, and the experiments that split conversations between them."""
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
+
+
+def new_salt() -> str:
+    return secrets.token_hex(8)
 
 
 class ModelVariant(models.Model):
@@ -48,3 +54,78 @@ class ModelVariant(models.Model):
             defaults={"model": settings.SUPPORTBOT["MODEL"], "is_default": True},
         )
         return variant
+
+
+class Experiment(models.Model):
+    """A split of new conversations between model variants (docs/experiments.md)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        RUNNING = "running", "running"
+        STOPPED = "stopped", "stopped"
+
+    name = models.SlugField(max_length=64, unique=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    # Hashed with each visitor id; a new salt reshuffles who lands where.
+    salt = models.CharField(max_length=64, default=new_salt)
+    # Declared before the start, so the result cannot pick its metric afterwards.
+    primary_metric = models.CharField(max_length=64)
+    guardrails = models.JSONField(default=list, blank=True)  # [{"metric", "margin"}]
+    alpha = models.FloatField(default=0.05)
+    planned_visitors = models.PositiveIntegerField(null=True, blank=True)
+    sequential = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One split at a time: a visitor's variant must have one answer.
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="running"),
+                name="one_running_experiment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Arm(models.Model):
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="arms")
+    name = models.SlugField(max_length=64)
+    variant = models.ForeignKey(ModelVariant, on_delete=models.PROTECT, related_name="arms")
+    weight = models.PositiveIntegerField(default=1)
+    is_control = models.BooleanField(default=False)
+    # A stopped arm takes no new visitors; its visitors get the control and leave the analysis.
+    stopped = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["experiment", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "name"], name="arm_name_per_experiment"),
+            models.CheckConstraint(condition=models.Q(weight__gt=0), name="arm_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment.name}/{self.name}"
+
+
+class Assignment(models.Model):
+    """The arm a visitor was put in, once: it wins over any later change of weights."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="assignments")
+    visitor_id = models.CharField(max_length=64)
+    arm = models.ForeignKey(Arm, on_delete=models.CASCADE, related_name="assignments")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "visitor_id"], name="one_assignment_per_visitor"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} -> {self.arm_id}"
