@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -25,18 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scratch import setup_scratch_database  # noqa: E402 (bench/, after the path)
+
 REPEATS = 20
-
-
-def _setup(db_path: Path) -> None:
-    os.environ.setdefault("DEBUG", "1")
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportbot.settings")
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def _fill(count: int) -> list[str]:
@@ -48,7 +38,7 @@ def _fill(count: int) -> list[str]:
     for i in range(count):
         conversation, _ = services.create_conversation(locale="en", visitor_id=f"v{i}")
         for turn in range(3):
-            services.record_customer_message(
+            services.receive_customer_message(
                 conversation.pk, client_id=uuid.uuid4(), text=f"Question {turn} about order {i}"
             )
             conversation.refresh_from_db()
@@ -110,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     with tempfile.TemporaryDirectory() as scratch:
-        _setup(Path(scratch) / "bench.sqlite3")
+        setup_scratch_database(Path(scratch) / "bench.sqlite3")
         report = run(sizes)
     if args.json:
         print(json.dumps(report, indent=1))

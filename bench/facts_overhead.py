@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -24,16 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scratch import setup_scratch_database  # noqa: E402 (bench/, after the path)
+
 
 def _setup(db_path: Path) -> None:
-    os.environ.setdefault("DEBUG", "1")
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportbot.settings")
-    import django
+    setup_scratch_database(db_path)
     from django.core.management import call_command
 
-    django.setup()
-    call_command("migrate", verbosity=0)
     call_command("load_demo_kb", verbosity=0)
 
 
@@ -53,25 +49,6 @@ def _turn(conversation_id: int) -> float:
     return time.perf_counter() - started
 
 
-def _disconnected():
-    from django.db.models.signals import post_delete, post_save
-
-    saved = (post_save.receivers[:], post_delete.receivers[:])
-    post_save.receivers = [r for r in post_save.receivers if "analytics" not in str(r[0])]
-    post_delete.receivers = [r for r in post_delete.receivers if "analytics" not in str(r[0])]
-    post_save.sender_receivers_cache.clear()
-    post_delete.sender_receivers_cache.clear()
-    return saved
-
-
-def _restore(saved) -> None:
-    from django.db.models.signals import post_delete, post_save
-
-    post_save.receivers, post_delete.receivers = saved
-    post_save.sender_receivers_cache.clear()
-    post_delete.sender_receivers_cache.clear()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=100)
@@ -79,6 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         _setup(Path(tmp) / "bench.sqlite3")
+        from supportbot.analytics import receivers
         from supportbot.chat import services
 
         conversation, _ = services.create_conversation(locale="en", visitor_id="warm-up")
@@ -88,11 +66,11 @@ def main() -> None:
             # Alternate, so drift in the machine's load hits both alike.
             conversation, _ = services.create_conversation(locale="en", visitor_id=f"v{i}")
             if i % 2:
-                saved = _disconnected()
+                receivers.disconnect()
                 try:
                     without.append(_turn(conversation.pk))
                 finally:
-                    _restore(saved)
+                    receivers.connect()
             else:
                 with_facts.append(_turn(conversation.pk))
     result = {

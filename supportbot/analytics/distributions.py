@@ -89,8 +89,3 @@ def distributions(
         }
         result[name] = _shaped(found, digits)
     return result
-
-
-def distribution(queryset: QuerySet, column: str, *, digits: int = 3) -> dict:
-    """``{"mean", "p50", "p90", "n"}`` of ``column`` over the rows where it is not null."""
-    return distributions(queryset, {"d": (column, None)}, digits=digits)["d"]

@@ -15,6 +15,8 @@ from supportbot.chat.models import Conversation, ConversationEvent, CsatResponse
 from supportbot.safety.models import SafetyEvent
 from supportbot.serving.models import GenerationRecord
 
+# The rows whose saving changes a conversation's figures.
+SOURCES = (ConversationEvent, Message, CsatResponse, GenerationRecord, SafetyEvent)
 # Fields of a conversation row that its facts copy (the rest arrive with an event).
 FACT_FIELDS = frozenset({"language", "variant", "started_at"})
 
@@ -44,9 +46,17 @@ def _fact_deleted(sender, instance: ConversationFact, **kwargs) -> None:
 
 
 def connect() -> None:
-    for model in (ConversationEvent, Message, CsatResponse, GenerationRecord, SafetyEvent):
+    for model in SOURCES:
         post_save.connect(_rebuild_for, sender=model, dispatch_uid=f"analytics.{model.__name__}")
     post_save.connect(
         _conversation_saved, sender=Conversation, dispatch_uid="analytics.Conversation"
     )
     post_delete.connect(_fact_deleted, sender=ConversationFact, dispatch_uid="analytics.fact")
+
+
+def disconnect() -> None:
+    """Undo ``connect`` (bench/facts_overhead.py measures the write path without it)."""
+    for model in SOURCES:
+        post_save.disconnect(sender=model, dispatch_uid=f"analytics.{model.__name__}")
+    post_save.disconnect(sender=Conversation, dispatch_uid="analytics.Conversation")
+    post_delete.disconnect(sender=ConversationFact, dispatch_uid="analytics.fact")

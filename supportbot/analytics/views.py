@@ -3,6 +3,9 @@ Views parse the request, call the metrics module and answer; nothing is computed
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -10,14 +13,25 @@ from django.views.decorators.http import require_GET
 
 from supportbot.analytics import engine_panel, export, metrics, series
 from supportbot.analytics.access import admin_api, admin_page
+from supportbot.analytics.metrics import Window
 from supportbot.analytics.params import BadParameter, parse_int, parse_window
 
 BREAKDOWNS = ("language", "variant", "arm")
 DRILL_DOWN_LIMIT = 200
 
 
-def _bad(error: ValueError) -> JsonResponse:
-    return JsonResponse({"error": str(error)}, status=400)
+def windowed(view: Callable) -> Callable:
+    """Hand the view the request's window; a bad parameter, there or in the view, is a 400
+    that names it."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, parse_window(request.GET), *args, **kwargs)
+        except (BadParameter, metrics.UnknownSelection) as error:
+            return JsonResponse({"error": str(error)}, status=400)
+
+    return wrapped
 
 
 @require_GET
@@ -35,22 +49,16 @@ def page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@windowed
 @admin_api
-def summary(request: HttpRequest) -> JsonResponse:
-    try:
-        window = parse_window(request.GET)
-    except BadParameter as error:
-        return _bad(error)
+def summary(request: HttpRequest, window: Window) -> JsonResponse:
     return JsonResponse(metrics.summary(window))
 
 
 @require_GET
+@windowed
 @admin_api
-def daily(request: HttpRequest) -> JsonResponse:
-    try:
-        window = parse_window(request.GET)
-    except BadParameter as error:
-        return _bad(error)
+def daily(request: HttpRequest, window: Window) -> JsonResponse:
     return JsonResponse(
         {
             "window": window.describe(),
@@ -61,13 +69,10 @@ def daily(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+@windowed
 @admin_api
-def tables(request: HttpRequest) -> JsonResponse:
+def tables(request: HttpRequest, window: Window) -> JsonResponse:
     """Breakdowns by language, variant, arm and agent, and the cost table per variant."""
-    try:
-        window = parse_window(request.GET)
-    except BadParameter as error:
-        return _bad(error)
     return JsonResponse(
         {
             "window": window.describe(),
@@ -79,17 +84,14 @@ def tables(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+@windowed
 @admin_api
-def conversations(request: HttpRequest) -> JsonResponse:
+def conversations(request: HttpRequest, window: Window) -> JsonResponse:
     """Drill-down: the conversations behind one number (``select``, see metrics.SELECTIONS)."""
-    try:
-        window = parse_window(request.GET)
-        name = request.GET.get("select", "started")
-        condition = metrics.selection(name)
-        limit = parse_int(request.GET, "limit", 50, low=1, high=DRILL_DOWN_LIMIT)
-        offset = parse_int(request.GET, "offset", 0, low=0, high=10**9)
-    except (BadParameter, metrics.UnknownSelection) as error:
-        return _bad(error)
+    name = request.GET.get("select", "started")
+    condition = metrics.selection(name)
+    limit = parse_int(request.GET, "limit", 50, low=1, high=DRILL_DOWN_LIMIT)
+    offset = parse_int(request.GET, "offset", 0, low=0, high=10**9)
     facts = window.facts().filter(condition)
     total = facts.count()
     page_rows = facts.order_by("-started_at", "-pk").values(
@@ -124,13 +126,10 @@ def engine(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+@windowed
 @admin_api
-def export_csv(request: HttpRequest) -> HttpResponse:
-    try:
-        window = parse_window(request.GET)
-        condition = metrics.selection(request.GET.get("select", "started"))
-    except (BadParameter, metrics.UnknownSelection) as error:
-        return _bad(error)
+def export_csv(request: HttpRequest, window: Window) -> HttpResponse:
+    condition = metrics.selection(request.GET.get("select", "started"))
     response = StreamingHttpResponse(
         export.csv_lines(window, condition), content_type="text/csv; charset=utf-8"
     )

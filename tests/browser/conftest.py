@@ -149,3 +149,27 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+# Generous but bounded: on 2 CPU cores the server loads the model and embeds the escalation
+# detectors' examples in the background after it starts answering, and the first customer
+# message can wait seconds for its ack.
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def new_page(browser):
+    """Pages in contexts of their own (separate cookies and storage), closed after the test."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="en-US", accept_downloads=True
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()

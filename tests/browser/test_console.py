@@ -10,15 +10,12 @@ from contextlib import closing
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import TIMEOUT_MS
+
 pytestmark = pytest.mark.browser
 
 AGENT_PASSWORD = "correct horse battery staple"
 PLAIN_PASSWORD = "not-an-agent-pw"
-# Generous but bounded: on 2 CPU cores the server loads the model and embeds the escalation
-# detectors' examples in the background after it starts answering, and the first customer
-# message can wait seconds for its ack.
-TIMEOUT_MS = 30_000
-
 # The widget keeps {conversation, token, ws, language} in localStorage under this prefix.
 CONVERSATION_ID = """
 () => {
@@ -64,22 +61,6 @@ def plain_user(daphne_server):
         f"User.objects.create_user('plain', password={PLAIN_PASSWORD!r})",
     )
     return {"username": "plain", "password": PLAIN_PASSWORD}
-
-
-@pytest.fixture
-def new_page(browser):
-    """Pages in contexts of their own (separate cookies and storage), closed after the test."""
-    contexts = []
-
-    def make():
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import TIMEOUT_MS
+
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 30_000
 ADMIN = {"username": "dora", "password": "pw-dora"}  # tests.agents.conftest.make_user's passwords
 AGENT = {"username": "ali", "password": "pw-ali"}
 QUESTION = "How long does shipping take?"  # tests.analytics.history.QUESTION
@@ -74,23 +75,6 @@ def history(daphne_server) -> dict[str, str]:
     output = daphne_server.manage("shell", "-c", HISTORY)
     line = next(line for line in output.splitlines() if line.startswith("HISTORY "))
     return json.loads(line.removeprefix("HISTORY "))
-
-
-@pytest.fixture
-def new_page(browser):
-    contexts = []
-
-    def make():
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, locale="en-US", accept_downloads=True
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def log_in(page, base_url: str, user: dict[str, str], then: str) -> None:
