@@ -1,6 +1,6 @@
 from django.urls import path
 
-from supportbot.analytics import views
+from supportbot.analytics import experiment_views, views
 
 urlpatterns = [
     path("", views.page, name="dashboard"),
@@ -10,4 +10,10 @@ urlpatterns = [
     path("api/conversations", views.conversations, name="dashboard-conversations"),
     path("api/engine", views.engine, name="dashboard-engine"),
     path("export.csv", views.export_csv, name="dashboard-export"),
+    path("experiments/", experiment_views.index, name="dashboard-experiments"),
+    path("experiments/<slug:name>", experiment_views.page, name="dashboard-experiment"),
+    path("api/experiments", experiment_views.experiments, name="dashboard-experiments-api"),
+    path(
+        "api/experiments/<slug:name>", experiment_views.experiment, name="dashboard-experiment-api"
+    ),
 ]

@@ -5,7 +5,11 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from supportbot.experiments.metrics import METRICS, UnknownMetric, validate_guardrails
 
 
 def new_salt() -> str:
@@ -69,7 +73,9 @@ class Experiment(models.Model):
     # Hashed with each visitor id; a new salt reshuffles who lands where.
     salt = models.CharField(max_length=64, default=new_salt)
     # Declared before the start, so the result cannot pick its metric afterwards.
-    primary_metric = models.CharField(max_length=64)
+    primary_metric = models.CharField(
+        max_length=64, choices=[(name, m.label) for name, m in METRICS.items()]
+    )
     guardrails = models.JSONField(default=list, blank=True)  # [{"metric", "margin"}]
     alpha = models.FloatField(default=0.05)
     planned_visitors = models.PositiveIntegerField(null=True, blank=True)
@@ -90,6 +96,47 @@ class Experiment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        try:
+            self.guardrails = validate_guardrails(self.guardrails)
+        except (ValueError, UnknownMetric) as error:
+            raise ValidationError({"guardrails": str(error)}) from error
+        if not 0 < self.alpha < 0.5:
+            raise ValidationError({"alpha": "alpha must lie between 0 and 0.5"})
+        if self.status != self.Status.DRAFT and not (self.sequential or self.planned_visitors):
+            raise ValidationError(
+                "declare a planned number of visitors (fixed horizon) or run sequentially"
+            )
+
+    @transaction.atomic
+    def start(self) -> None:
+        """Draft to running: from now on new visitors are split between the arms. Raises
+        ValidationError when the design is incomplete or another experiment runs."""
+        locked = Experiment.objects.select_for_update().get(pk=self.pk)
+        if locked.status != self.Status.DRAFT:
+            raise ValidationError(f"{self.name} is {locked.status}; only a draft can start")
+        arms = list(self.arms.all())
+        if len(arms) < 2:
+            raise ValidationError(f"{self.name} needs two arms or more")
+        if sum(arm.is_control for arm in arms) != 1:
+            raise ValidationError(f"{self.name} needs exactly one control arm")
+        running = Experiment.objects.filter(status=self.Status.RUNNING).first()
+        if running is not None:
+            raise ValidationError(f"{running.name} is running; stop it first")
+        self.status, self.started_at = self.Status.RUNNING, timezone.now()
+        self.full_clean()
+        self.save()
+
+    @transaction.atomic
+    def stop(self) -> None:
+        """Running to stopped: new visitors get the default variant again; the results
+        stay."""
+        locked = Experiment.objects.select_for_update().get(pk=self.pk)
+        if locked.status != self.Status.RUNNING:
+            raise ValidationError(f"{self.name} is {locked.status}, not running")
+        self.status, self.stopped_at = self.Status.STOPPED, timezone.now()
+        self.save(update_fields=["status", "stopped_at"])
 
 
 class Arm(models.Model):
