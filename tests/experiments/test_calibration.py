@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from supportbot.experiments import calibration
 from supportbot.experiments.analysis import Design, Verdict, analyse
 from supportbot.experiments.simulation import (
     SEED_TRUTHS,
@@ -29,11 +30,6 @@ def comparison(found: dict, metric: str) -> dict:
     return found["arms"][1]["comparison"][metric]
 
 
-def covered(found: dict, metric: str, truth: float) -> bool:
-    low, high = comparison(found, metric)["interval"]
-    return low <= truth <= high
-
-
 def test_rating_probabilities_have_the_mean_asked_for():
     for mean in (1.5, 3.0, 4.1, 4.5, 4.9):
         p = rating_probabilities(mean)
@@ -42,26 +38,10 @@ def test_rating_probabilities_have_the_mean_asked_for():
 
 
 def test_95_percent_intervals_cover_the_true_differences_92_to_98_percent_of_the_time():
-    control, treatment = SEED_TRUTHS
-    truths = {
-        "escalation_rate": treatment.escalation - control.escalation,
-        "handling_time": treatment.handling_median_s / control.handling_median_s,
-        "csat_mean": treatment.csat_mean - control.csat_mean,
-        "csat_response_rate": 0.0,
-        "response_time": 1.0,
-    }
-    hits = dict.fromkeys(truths, 0)
-    for seed in range(SIMULATIONS):
-        simulated = simulate(ARMS, SEED_TRUTHS, visitors=1500, salt=f"cover-{seed}", seed=seed)
-        found = analyse(
-            Design("escalation_rate", planned_visitors=1500),
-            samples(simulated, ARMS),
-            bootstrap_resamples=0,
-        )
-        for metric, truth in truths.items():
-            hits[metric] += covered(found, metric, truth)
-    coverage = {metric: hit / SIMULATIONS for metric, hit in hits.items()}
-    assert all(0.92 <= share <= 0.98 for share in coverage.values()), coverage
+    covered = calibration.coverage(SIMULATIONS, visitors=1500)
+    assert set(covered) == {"escalation_rate", "containment", "handling_time", "response_time",
+                            "csat_mean", "csat_response_rate"}  # fmt: skip
+    assert all(0.92 <= share <= 0.98 for share in covered.values()), covered
 
 
 def test_the_median_difference_interval_covers_the_true_one():
@@ -80,31 +60,13 @@ def test_the_median_difference_interval_covers_the_true_one():
     assert hits >= runs - 6
 
 
-def peek_daily(design: Design, seed: int) -> tuple[bool, bool]:
-    """(the page declared a winner on some day, a naive daily look at the primary metric's
-    unadjusted p-value would have called it on some day) for one A/A experiment."""
-    simulated = simulate(ARMS, AA, visitors=1400, salt=f"aa-{seed}", days=DAYS, seed=seed)
-    page_called = naive_called = False
-    for day in range(1, DAYS + 1):
-        found = analyse(design, samples(simulated, ARMS, until_day=day), bootstrap_resamples=0)
-        page_called |= found["verdict"]["status"] == Verdict.WINNER
-        p_value = comparison(found, design.primary_metric)["p_value"]
-        naive_called |= p_value is not None and p_value < design.alpha
-    return page_called, naive_called
-
-
 @pytest.mark.parametrize("sequential", [False, True], ids=["fixed-horizon", "sequential"])
 def test_peeking_daily_at_an_a_a_test_keeps_false_winners_at_most_6_percent(sequential):
-    design = Design(
-        "escalation_rate",
-        planned_visitors=None if sequential else 1400,
-        sequential=sequential,
-    )
-    page, naive = zip(*(peek_daily(design, seed) for seed in range(SIMULATIONS)), strict=True)
-    assert sum(page) / SIMULATIONS <= 0.06
+    found = calibration.peeking(SIMULATIONS, sequential=sequential, visitors=1400, days=DAYS)
+    assert found["page_false_winners"] <= 0.06, found
     if not sequential:
         # What the page prevents: reading the unadjusted p-value every day.
-        assert sum(naive) / SIMULATIONS > 0.08
+        assert found["naive_false_positives"] > 0.08, found
 
 
 def test_a_broken_split_is_flagged_first_and_blocks_the_winner():
