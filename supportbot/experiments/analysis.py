@@ -223,9 +223,9 @@ def planning(
     design: Design, primary: Metric, control: ArmSample, treatments: list[ArmSample],
     visitors: int,
 ) -> dict:  # fmt: skip
-    """The smallest true difference on the primary metric the planned size finds with 80 %
-    power at alpha split between the treatments (Bonferroni: Holm is no worse), from the
-    spread seen so far; and how far the experiment has come."""
+    """The smallest true difference on the primary metric the planned size finds with at
+    least 80 % power after the correction, from the spread seen so far; and how far the
+    experiment has come."""
     planned = design.planned_visitors
     found = {
         "planned_visitors": planned,
@@ -239,7 +239,9 @@ def planning(
     sd_control, baseline = unit_spread(control, primary)
     if not planned or not treatments or not math.isfinite(sd_control):
         return found
-    alpha = design.alpha / len(treatments)
+    # Bonferroni over the Holm family (every arm and metric): Holm's threshold for the
+    # primary is never stricter, so the planned power is a floor.
+    alpha = design.alpha / (len(treatments) * len(METRICS))
     n_control = planned * control.weight / weights
     effects = []
     for arm in treatments:
