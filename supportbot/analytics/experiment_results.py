@@ -23,7 +23,9 @@ def arm_label(arm: Arm) -> str:
 def load_sample(arm: Arm) -> ArmSample:
     label = arm_label(arm)
     rows = list(
-        ConversationFact.objects.filter(arm=label).values_list(
+        # Started conversations only (a first customer message), as on the dashboard: a
+        # widget opened and never written in is no conversation.
+        ConversationFact.objects.filter(arm=label, started_at__isnull=False).values_list(
             "conversation__visitor_id", "escalations", "resolved_at", "csat_requested",
             "csat_rating", "handling_s",
         )
@@ -98,7 +100,7 @@ def overview() -> list[dict]:
     listed = []
     for experiment in experiments:
         conversations = ConversationFact.objects.filter(
-            Q(arm__startswith=f"{experiment.name}/")
+            Q(arm__startswith=f"{experiment.name}/"), started_at__isnull=False
         ).count()
         listed.append({
             **describe(experiment),

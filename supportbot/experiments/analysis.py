@@ -13,6 +13,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from supportbot.experiments import stats
 from supportbot.experiments.comparisons import compare, describe_arm, finite
 from supportbot.experiments.metrics import METRICS, Kind, Metric, metric
@@ -173,7 +175,8 @@ def decide(
     horizon); then the treatment significantly better on the primary metric, after Holm,
     with every guardrail passed; the control when every treatment is significantly worse."""
     primary_results = {arm.name: comparisons[arm.name][primary.name] for arm in treatments}
-    if any(r["estimate"] is None for r in primary_results.values()) or not treatments:
+    too_few = any(units_with(arm, primary) < 2 for arm in (control, *treatments))
+    if too_few or not treatments or any(r["estimate"] is None for r in primary_results.values()):
         return _verdict(Verdict.NOT_ENOUGH_DATA, None,
                         f"not enough visitors in every arm to compare {primary.label}")  # fmt: skip
     if srm["mismatch"]:
@@ -237,7 +240,7 @@ def planning(
     }
     weights = control.weight + sum(arm.weight for arm in treatments)
     sd_control, baseline = unit_spread(control, primary)
-    if not planned or not treatments or not math.isfinite(sd_control):
+    if not planned or not treatments or not math.isfinite(sd_control) or sd_control <= 0:
         return found
     # Bonferroni over the Holm family (every arm and metric): Holm's threshold for the
     # primary is never stricter, so the planned power is a floor.
@@ -246,7 +249,7 @@ def planning(
     effects = []
     for arm in treatments:
         sd, _ = unit_spread(arm, primary)
-        sd = sd if math.isfinite(sd) else sd_control
+        sd = sd if math.isfinite(sd) and sd > 0 else sd_control
         effects.append(stats.minimum_detectable_effect(
             sd_control, sd, n_control, planned * arm.weight / weights,
             alpha=alpha, power=PLANNING_POWER,
@@ -259,6 +262,13 @@ def planning(
         found["minimum_detectable_effect"] = finite(effect)
         found["relative"] = finite(effect / baseline) if baseline else None
     return found
+
+
+def units_with(sample: ArmSample, metric_: Metric) -> int:
+    """Visitors of the arm who have the metric (a rated conversation, a timed one...)."""
+    if metric_.kind is Kind.PROPORTION:
+        return int(np.count_nonzero(sample.counts[metric_.denominator]))
+    return int(np.unique(sample.observations[metric_.values][1]).size)
 
 
 def unit_spread(sample: ArmSample, metric_: Metric) -> tuple[float, float]:

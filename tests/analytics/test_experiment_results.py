@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.test import Client
 
 from supportbot.analytics.models import ConversationFact
+from supportbot.chat import services
 from supportbot.chat.models import Conversation, ConversationEvent, CsatResponse
 from supportbot.experiments.models import Arm, Experiment, ModelVariant
 from tests.agents.conftest import make_user
@@ -49,7 +50,16 @@ def variants(transactional_db) -> tuple[ModelVariant, ModelVariant]:
 def test_the_results_count_what_the_database_holds_and_call_the_truths_winner(
     demo_kb, admin_client
 ):
-    experiment = simulate("clear-win")
+    experiment = simulate("clear-win", "--keep-running")
+    found = admin_client.get("/dashboard/api/experiments/clear-win").json()
+    assert found["experiment"]["status"] == "running"
+    # A widget opened and never written in is no conversation, in the experiment as on the
+    # dashboard.
+    opened, _token = services.create_conversation(locale="en", visitor_id="just-looking",
+                                                  origin="https://shop.example")  # fmt: skip
+    assert opened.arm is not None
+    assert admin_client.get("/dashboard/api/experiments/clear-win").json() == found
+    call_command("experiment", "stop", "clear-win", stdout=io.StringIO())
     found = admin_client.get("/dashboard/api/experiments/clear-win").json()
 
     assert found["experiment"]["name"] == "clear-win"
@@ -57,7 +67,7 @@ def test_the_results_count_what_the_database_holds_and_call_the_truths_winner(
     assert [arm["name"] for arm in found["arms"]] == ["a", "b"]
     for shown in found["arms"]:
         arm = Arm.objects.get(experiment=experiment, name=shown["name"])
-        conversations = Conversation.objects.filter(arm=arm)
+        conversations = Conversation.objects.filter(arm=arm, started_at__isnull=False)
         assert shown["variant"] == arm.variant.name
         assert shown["conversations"] == conversations.count() > 0
         assert shown["visitors"] == conversations.values("visitor_id").distinct().count()

@@ -6,6 +6,8 @@ through the page's own analysis (``experiments.analysis``)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -143,3 +145,18 @@ def test_holm_covers_every_arm_and_metric():
     m = len(ranked)
     assert ranked[0]["p_holm"] == pytest.approx(min(1.0, ranked[0]["p_value"] * m))
     assert all(c["p_holm"] >= c["p_value"] for c in compared)
+
+
+@pytest.mark.parametrize("visitors", [0, 1, 3, 12])
+def test_few_or_uniform_visitors_give_nulls_not_errors(visitors):
+    """A new experiment's first minutes: empty arms, one visitor, nobody escalated."""
+    truths = (Truth(escalation=0.001), Truth(escalation=0.001))
+    simulated = simulate(ARMS, truths, visitors=visitors, salt="few", seed=7)
+    for sequential in (False, True):
+        found = analyse(Design("escalation_rate", [{"metric": "handling_time", "margin": 0.1}],
+                               planned_visitors=100, sequential=sequential),
+                        samples(simulated, ARMS), bootstrap_resamples=50)  # fmt: skip
+        json.dumps(found, allow_nan=False)  # JSON has no NaN: undefined figures are null
+        assert found["verdict"]["winner"] is None
+        if visitors < 4:
+            assert found["verdict"]["status"] == Verdict.NOT_ENOUGH_DATA
