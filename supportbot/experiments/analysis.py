@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from supportbot.experiments import stats
+from supportbot.experiments import planning, stats
 from supportbot.experiments.comparisons import compare, describe_arm, finite
 from supportbot.experiments.metrics import METRICS, Kind, Metric, metric
 from supportbot.experiments.samples import ArmSample
@@ -89,7 +89,7 @@ def analyse(
         "conversations": sum(arm.conversations for arm in arms),
         "sample_ratio": srm,
         "provisional": provisional,
-        "power": planning(design, primary, control, treatments, visitors),
+        "power": plan_power(design, primary, control, treatments, visitors),
         "verdict": verdict,
         "arms": [
             {
@@ -222,7 +222,7 @@ def _verdict(status: str, winner: str | None, reason: str) -> dict:
     return {"status": status, "winner": winner, "reason": reason}
 
 
-def planning(
+def plan_power(
     design: Design, primary: Metric, control: ArmSample, treatments: list[ArmSample],
     visitors: int,
 ) -> dict:  # fmt: skip
@@ -250,7 +250,7 @@ def planning(
     for arm in treatments:
         sd, _ = unit_spread(arm, primary)
         sd = sd if math.isfinite(sd) and sd > 0 else sd_control
-        effects.append(stats.minimum_detectable_effect(
+        effects.append(planning.minimum_detectable_effect(
             sd_control, sd, n_control, planned * arm.weight / weights,
             alpha=alpha, power=PLANNING_POWER,
         ))  # fmt: skip

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as scipy_stats
 
-from supportbot.experiments import stats
+from supportbot.experiments import planning, stats
 from supportbot.experiments.metrics import Kind, Metric
 from supportbot.experiments.samples import ArmSample
 
@@ -169,7 +169,7 @@ def always_valid(
     else:
         estimate = comparison.estimate
         tau = max(abs(baseline) * MIXING_RELATIVE_EFFECT, 1e-3)
-    interval, p_value = stats.always_valid_interval(
+    interval, p_value = planning.always_valid_interval(
         estimate, se**2, alpha=alpha, mixing_variance=tau**2
     )
     if metric.kind is Kind.TIME:

@@ -87,7 +87,7 @@ def wilson(successes: float, trials: float, confidence: float = 0.95) -> Interva
     [0, 1] and keeps its coverage near 0 and 1, where escalation rates live. ``trials`` may be
     fractional: an effective sample size (``proportion_interval``).
     """
-    z = _z(confidence)
+    z = critical_z(confidence)
     if not 0 <= successes <= trials:
         raise ValueError(f"need 0 <= successes <= trials, got {successes} and {trials}")
     if trials == 0:
@@ -109,7 +109,7 @@ def proportion_interval(r: Ratio, confidence: float = 0.95) -> Interval:
     ``denominator / design_effect`` independent ones; Wilson at that size keeps its behaviour
     near 0 and 1 while its width follows the delta-method variance.
     """
-    _level(confidence, "confidence")
+    check_level(confidence, "confidence")
     if not r.denominator > 0:
         return _NO_INTERVAL
     effective = r.denominator / max(r.design_effect, _MIN_DESIGN_EFFECT)
@@ -134,7 +134,7 @@ def proportion_difference(control: Ratio, treatment: Ratio, confidence: float = 
     one conversation per visitor the design effect is 1 and this is the ordinary chi-square
     test, which is the pooled two-proportion z-test.
     """
-    z = _z(confidence)
+    z = critical_z(confidence)
     for arm in (control, treatment):
         if not 0 <= arm.numerator <= arm.denominator:
             raise ValueError("a proportion needs 0 <= numerator <= denominator")
@@ -193,7 +193,7 @@ def welch(
     and long conversations. The standard error stays on the log scale.
     """
     name = "Welch t on log scale" if log else "Welch t"
-    _level(confidence, "confidence")
+    check_level(confidence, "confidence")
     c, t = np.asarray(control_units, dtype=float), np.asarray(treatment_units, dtype=float)
     if c.ndim != 1 or t.ndim != 1:
         raise ValueError("welch takes one 1-D array of per-visitor values per arm")
@@ -239,7 +239,7 @@ def non_inferiority(
     """
     if not margin >= 0:
         raise ValueError("margin must not be negative")
-    _level(alpha, "alpha")
+    check_level(alpha, "alpha")
     if ratio:
         if higher_is_better and not margin < 1:
             raise ValueError("a relative margin for higher-is-better must be below 1")
@@ -277,7 +277,7 @@ def bootstrap_median_difference(
     ``*_values`` are per conversation, ``*_units[i]`` is the visitor of ``*_values[i]``. An arm
     with fewer than two visitors gives ``Interval(nan, nan)``.
     """
-    _level(confidence, "confidence")
+    check_level(confidence, "confidence")
     control = _Clustered.of(control_values, control_units)
     treatment = _Clustered.of(treatment_values, treatment_units)
     if control.visitors < 2 or treatment.visitors < 2:
@@ -382,81 +382,12 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted.tolist()
 
 
-def minimum_detectable_effect(
-    sd_control: float,
-    sd_treatment: float,
-    n_control: float,
-    n_treatment: float,
-    *,
-    alpha: float = 0.05,
-    power: float = 0.8,
-) -> float:
-    """The smallest true difference a two-sided z test at ``alpha`` finds with ``power``.
-
-    For planning: ``(z_{1-alpha/2} + z_power) * sqrt(sd_c^2 / n_c + sd_t^2 / n_t)``; for a
-    clustered rate use the per-visitor standard deviation, or inflate by the design effect.
-    """
-    se = _planned_se(sd_control, sd_treatment, n_control, n_treatment)
-    return float((_z(1 - _level(alpha, "alpha")) + stats.norm.ppf(_level(power, "power"))) * se)
-
-
-def power(
-    effect: float,
-    sd_control: float,
-    sd_treatment: float,
-    n_control: float,
-    n_treatment: float,
-    *,
-    alpha: float = 0.05,
-) -> float:
-    """The chance a two-sided z test at ``alpha`` rejects when the true difference is ``effect``.
-
-    Both tails count, so at ``effect == 0`` it is ``alpha``.
-    """
-    se = _planned_se(sd_control, sd_treatment, n_control, n_treatment)
-    critical = _z(1 - _level(alpha, "alpha"))
-    shift = abs(effect) / se
-    return float(stats.norm.sf(critical - shift) + stats.norm.cdf(-critical - shift))
-
-
-def always_valid_interval(
-    estimate: float, variance: float, *, alpha: float = 0.05, mixing_variance: float
-) -> tuple[Interval, float]:
-    """Always-valid interval and p-value of a normal estimate: mixture SPRT.
-
-    Johari, Pekelis and Walsh (2017), normal mixture N(0, tau^2) over the true difference
-    (``tau^2 = mixing_variance``, of the order of the hoped-for effects). A fixed-horizon test
-    checked at every look rejects far more often than ``alpha``; the mSPRT bounds the chance of
-    ever rejecting. Call it at each look: the running minimum of the p-values and the running
-    intersection of the intervals are the experiment's. The interval excludes 0 iff p < alpha.
-    """
-    _level(alpha, "alpha")
-    if variance <= 0 or mixing_variance <= 0:
-        raise ValueError("variance and mixing_variance must be positive")
-    total = variance + mixing_variance
-    half = math.sqrt(
-        variance * total / mixing_variance * (math.log(total / variance) - 2 * math.log(alpha))
-    )
-    # log of the mixture likelihood ratio, kept in logs so a large estimate cannot overflow.
-    log_lambda = 0.5 * math.log(variance / total) + estimate**2 * mixing_variance / (
-        2 * variance * total
-    )
-    p_value = 1.0 if log_lambda <= 0 else math.exp(-log_lambda)
-    return Interval(estimate - half, estimate + half), p_value
-
-
-def _level(value: float, name: str) -> float:
+def check_level(value: float, name: str) -> float:
     if not 0 < value < 1:
         raise ValueError(f"{name} must lie in (0, 1), got {value}")
     return value
 
 
-def _z(confidence: float) -> float:
+def critical_z(confidence: float) -> float:
     """The two-sided normal critical value."""
-    return float(stats.norm.ppf(0.5 + _level(confidence, "confidence") / 2))
-
-
-def _planned_se(sd_c: float, sd_t: float, n_c: float, n_t: float) -> float:
-    if min(sd_c, sd_t, n_c, n_t) <= 0:
-        raise ValueError("standard deviations and sizes must be positive")
-    return math.sqrt(sd_c**2 / n_c + sd_t**2 / n_t)
+    return float(stats.norm.ppf(0.5 + check_level(confidence, "confidence") / 2))

@@ -11,15 +11,13 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
+from supportbot.experiments.planning import always_valid_interval, minimum_detectable_effect, power
 from supportbot.experiments.stats import (
     Comparison,
     Interval,
-    always_valid_interval,
     bootstrap_median_difference,
     holm,
-    minimum_detectable_effect,
     non_inferiority,
-    power,
     proportion_difference,
     proportion_interval,
     ratio,
