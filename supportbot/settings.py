@@ -8,6 +8,7 @@ and ``ALLOWED_HOSTS``; see docs/configuration.md.
 from __future__ import annotations
 
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -39,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
+    "csp",
     "supportbot.experiments",
     "supportbot.knowledge",
     "supportbot.chat",
@@ -50,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "supportbot.ops.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the refusal page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "supportbot.urls"
@@ -135,11 +141,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# The health probe talks plain HTTP to the app from inside the network, past the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
-if env_bool("BEHIND_TLS_PROXY", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # -- supportbot --------------------------------------------------------------------------
 SUPPORTBOT = {
@@ -223,6 +229,52 @@ SUPPORTBOT = {
 
 LOGIN_URL = "agent-login"
 LOGIN_REDIRECT_URL = "agent-console"
+
+# -- security headers and login throttling (docs/deployment.md) ---------------------------
+# Behind the TLS proxy Django sees plain HTTP: trust its X-Forwarded-Proto, or the HTTPS
+# redirect loops and HSTS is never sent. The proxies that SUPPORTBOT_TRUSTED_PROXY_HOPS
+# counts are that TLS proxy, and trusting their header is safe for the same reason as
+# trusting their X-Forwarded-For: the app port is reachable only through them.
+if env_bool("BEHIND_TLS_PROXY", SUPPORTBOT["TRUSTED_PROXY_HOPS"] > 0):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# No inline script, style or handler on any page (the demo shop and help articles may
+# still style inline: supportbot/ops/security.py); the app's own WebSocket origin is added
+# to connect-src per request. The widget runs under the embedding site's policy instead
+# (docs/widget.md).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# django-axes: after LOGIN_FAILURE_LIMIT failed logins for one username from one address
+# (the console's and the admin's), that pair is refused for LOGIN_COOLOFF_S (429, the form
+# says how long), counted from the last failure; failures older than that are forgotten.
+# The real user from another address is never refused, nor after the cooling-off.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("SUPPORTBOT_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("SUPPORTBOT_LOGIN_COOLOFF_S", 900, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during the cooling-off do not prolong it: it ends on time for the real user.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "supportbot.ops.security.request_address"
+AXES_LOCKOUT_CALLABLE = "supportbot.ops.security.login_refused"
+# Only failures are kept (and deleted after the cooling-off), not a log of every login.
+AXES_DISABLE_ACCESS_LOG = True
 
 LOGGING = {
     "version": 1,
