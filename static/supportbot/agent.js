@@ -17,7 +17,9 @@
   const ROLES = { customer: "Customer", bot: "Assistant", agent: "Agent", system: "System" };
   const STATES = { waiting_agent: "waiting for an agent", agent: "with an agent", bot: "with the bot", resolved: "resolved" };
   const CLOSED_STATES = new Set(["resolved", "bot"]);
-  const SEND_ERRORS = new Set(["text_too_long", "rate_limited", "not_yours", "conversation_closed", "missing_field", "invalid_field", "not_found", "translation_failed", "translation_blocked"]);
+  const SEND_ERRORS = new Set(["text_too_long", "rate_limited", "not_yours", "conversation_closed", "missing_field", "invalid_field", "not_found", "translation_failed", "translation_blocked", "busy"]);
+  const SESSION_ENDS = new Set(["session_ended", "forbidden"]); // the server closes the socket after these: no reconnecting
+  const QUEUE_PAGE = 50;
   const GENERIC_ERRORS = new Set(["invalid_json", "unknown_type", "missing_field", "invalid_field"]);
   const ERRORS = {
     already_claimed: "Another agent claimed this conversation.",
@@ -29,6 +31,9 @@
     text_too_long: "The message is too long (4,000 characters at most).",
     rate_limited: "Too many messages at once. Wait a moment and try again.",
     offline: "Not connected: nothing was sent. The console reconnects by itself.",
+    busy: "The assistant is busy right now; nothing was sent. Try again in a moment.",
+    session_ended: "Your session has ended (signed out or password changed). Reload the page to sign in again.",
+    forbidden: "You no longer have access to the agent console.",
     refused: "The server refuses the connection. Your session may have expired: reload the page to log in again.",
   };
 
@@ -49,6 +54,8 @@
     status: $("connection-status"), statusText: $("connection-text"), me: $("me"),
     helpOpen: $("help-open"), help: $("help"), banner: $("error-banner"), bannerText: $("error-text"), bannerClose: $("error-dismiss"),
     announcer: $("announcer"), queue: $("queue"), queueEmpty: $("queue-empty"), queueCount: $("queue-count"),
+    queueSearch: $("queue-search"), queueSearchText: $("queue-search-text"), queueLanguage: $("queue-language"),
+    queuePrev: $("queue-prev"), queueNext: $("queue-next"), queuePage: $("queue-page"),
     placeholder: $("no-conversation"), view: $("conversation"), heading: $("conv-heading"),
     metaState: $("meta-state"), metaPriority: $("meta-priority"), metaLanguage: $("meta-language"), metaReason: $("meta-reason"),
     metaAssigned: $("meta-assigned"), metaWaiting: $("meta-waiting"), metaSla: $("meta-sla"),
@@ -66,6 +73,9 @@
     user: config.user, displayName: "", agents: [], // from `hello`
     language: "en", translation: false, // the agent's language; whether the server translates
     queue: new Map(), // conversation id -> queue item, as the last `queue` frame had it
+    queueView: { offset: 0, limit: QUEUE_PAGE, search: "", language: "" }, // the page and search asked for
+    queueTotal: 0, // matches of the search, on every page
+    ended: false, // the login ended (logout, password, role): the server closed the socket for good
     rows: new Map(), // conversation id -> {li, button, parts}
     openId: null, // the conversation shown (asked for with `open`)
     conv: null, // its details from the `conversation` frame, kept current by `queue`, `state` and `claimed`
@@ -159,7 +169,7 @@
 
   function setStatus(value) {
     ui.status.dataset.state = value;
-    ui.statusText.textContent = { connecting: "Connecting…", online: "Connected", reconnecting: "Reconnecting…" }[value];
+    ui.statusText.textContent = { connecting: "Connecting…", online: "Connected", reconnecting: "Reconnecting…", ended: "Signed out" }[value];
   }
 
   function connect() {
@@ -178,6 +188,7 @@
       setStatus("online");
       if (ui.banner.dataset.code === "offline" || ui.banner.dataset.code === "refused") dismissBanner();
       if (state.openId) sendFrame({ type: "open", conversation: state.openId }); // the answer redraws the transcript
+      if (state.queueView.offset || state.queueView.search || state.queueView.language) sendQueueView(); // a new socket starts on page one
     };
     ws.onmessage = (event) => {
       if (ws !== state.socket) return;
@@ -189,6 +200,7 @@
       if (ws !== state.socket) return;
       state.socket = null;
       state.suggesting = false;
+      if (state.ended) { setStatus("ended"); updateActions(); return; }
       setStatus("reconnecting");
       if (!opened && ++state.refusals >= REFUSALS_BEFORE_WARNING) showError("refused");
       updateActions();
@@ -204,7 +216,7 @@
   }
 
   function reconnectNow() {
-    if (state.socket) return;
+    if (state.socket || state.ended) return;
     state.attempt = 0;
     connect();
   }
@@ -242,6 +254,8 @@
   function onQueue(frame) {
     if (!Array.isArray(frame.items)) return;
     const items = frame.items.filter((i) => i && typeof i.conversation === "string");
+    state.queueTotal = Number.isInteger(frame.total) ? frame.total : items.length;
+    if (Number.isInteger(frame.offset)) state.queueView.offset = frame.offset;
     state.queue = new Map(items.map((i) => [i.conversation, i]));
     const item = state.conv && state.queue.get(state.conv.id);
     if (item) {
@@ -287,9 +301,11 @@
     if (frame.conversation !== state.openId || !Number.isInteger(frame.seq)) return;
     const li = ui.transcript.querySelector(`[data-testid="transcript-message"][data-seq="${frame.seq}"]`);
     if (!li || li.querySelector('[data-testid="translation"]')) return;
-    // Withheld by the output guard: the notice, never the text.
-    const body = frame.blocked ? str(frame.notice) : str(frame.text);
-    li.append(h("p", { class: "msg-translation", dir: "auto", "data-testid": "translation", "data-blocked": frame.blocked ? "true" : "false" },
+    // Withheld by the output guard, refused while the assistant is busy, or none came back: the notice, never the text.
+    const missing = frame.blocked || frame.busy || frame.failed || !str(frame.text);
+    const body = missing ? str(frame.notice) : str(frame.text);
+    li.append(h("p", { class: "msg-translation", dir: "auto", "data-testid": "translation", "data-blocked": frame.blocked ? "true" : "false",
+      "data-missing": missing ? "true" : "false" },
       h("span", { class: "tag" }, `machine translation · ${str(frame.language).toUpperCase()}`), " ", body));
   }
 
@@ -347,6 +363,7 @@
 
   function onError(frame) {
     const code = str(frame.code);
+    if (SESSION_ENDS.has(code)) { state.ended = true; clearTimeout(state.reconnectTimer); }
     if (!frame.conversation || frame.conversation === state.openId) state.suggesting = false;
     if (code === "not_found" && frame.conversation === state.openId && !state.conv) closeView();
     if (SEND_ERRORS.has(code)) restoreRefused();
@@ -391,10 +408,11 @@
     const parts = {
       priority: part("prio", "priority"), language: part("lang", "language"), waiting: part("waiting", "waiting-time"),
       reason: part("reason", "reason"), assigned: part("assigned", "assigned-to"), preview: part("preview", "preview", { dir: "auto" }),
+      capped: part("capped", "priority-capped", { title: "Too many urgent tickets from this address or visitor lately: queued at normal priority." }),
       sla: part("sla", "sla-clock"),
     };
     const button = h("button", { type: "button", class: "queue-item", "data-testid": "queue-item", "data-conversation": id },
-      h("span", { class: "row-line" }, parts.priority, parts.language, parts.waiting),
+      h("span", { class: "row-line" }, parts.priority, parts.capped, parts.language, parts.waiting),
       h("span", { class: "row-line" }, parts.reason, parts.assigned),
       parts.preview,
       h("span", { class: "row-line" }, h("span", { class: "sla-label" }, "First response:"), parts.sla));
@@ -410,6 +428,8 @@
     row.button.dataset.state = str(item.state);
     row.button.dataset.assigned = item.assigned_to ? "true" : "false";
     row.parts.priority.textContent = PRIORITIES[priority];
+    row.parts.capped.textContent = item.priority_capped ? "capped" : "";
+    row.parts.capped.hidden = !item.priority_capped;
     row.parts.language.textContent = str(item.language).toUpperCase();
     row.parts.reason.textContent = humanize(item.reason);
     row.parts.assigned.textContent = item.assigned_to ? (isMine(item) ? "you" : agentName(item.assigned_to)) : "unassigned";
@@ -429,9 +449,25 @@
     if (focused && focused !== document.activeElement && focused.isConnected) focused.focus(); // moving a row drops its focus
     const unassigned = items.filter((i) => !i.assigned_to).length;
     ui.queueEmpty.hidden = items.length > 0;
-    ui.queueCount.textContent = items.length ? `${unassigned} waiting · ${items.length} in all` : "";
+    const view = state.queueView;
+    ui.queueEmpty.textContent = view.search || view.language ? "No conversations match." : "No conversations waiting.";
+    ui.queueCount.textContent = items.length ? `${unassigned} waiting here · ${state.queueTotal} in all` : "";
+    ui.queuePage.textContent = state.queueTotal ? `${view.offset + 1}–${view.offset + items.length} of ${state.queueTotal}` : "";
+    ui.queuePrev.disabled = view.offset <= 0;
+    ui.queueNext.disabled = view.offset + items.length >= state.queueTotal;
     document.title = `${unassigned ? `(${unassigned}) ` : ""}Agent console — supportbot`;
     tick();
+  }
+
+  // Paging and search: the server keeps this console's view for its later refreshes.
+  function sendQueueView() {
+    sendFrame({ type: "queue", ...state.queueView });
+  }
+
+  function pageQueue(direction) {
+    const view = state.queueView;
+    view.offset = Math.max(0, view.offset + direction * view.limit);
+    sendQueueView();
   }
 
   // Every second: waiting times and first-response clocks.
@@ -741,6 +777,14 @@
     if (match) openConversation(match[1].toLowerCase());
   }
   window.addEventListener("hashchange", openFromHash);
+
+  ui.queueSearch.addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.queueView = { ...state.queueView, offset: 0, search: ui.queueSearchText.value.trim(), language: ui.queueLanguage.value.trim().toLowerCase() };
+    sendQueueView();
+  });
+  ui.queuePrev.addEventListener("click", () => pageQueue(-1));
+  ui.queueNext.addEventListener("click", () => pageQueue(1));
 
   // -------------------------------------------------------------------- start
   setNoteMode(false);

@@ -13,7 +13,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from supportbot.agents import notify, services, snapshots, translation
+from supportbot.agents import notify, services, sessions, snapshots, translation
 from supportbot.agents.models import AgentPresence
 from supportbot.agents.roles import is_agent
 from supportbot.agents.services import AgentActionError
@@ -25,22 +25,27 @@ from supportbot.serving.engine_client import EngineClient
 logger = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
+CLOSE_SESSION_ENDED = 4401
+CLOSE_CODES = {sessions.FORBIDDEN: CLOSE_FORBIDDEN, sessions.SESSION_ENDED: CLOSE_SESSION_ENDED}
+REFUSALS = {
+    sessions.FORBIDDEN: "You no longer have access to the agent console.",
+    sessions.SESSION_ENDED: "Your session has ended; sign in again.",
+}
 MAX_NOTE_CHARS = 4000
 ACTIONS_PER_10_S = 30
 # Presence (and the role) is checked this often (well inside AGENT_PRESENCE_TTL_S).
 HEARTBEAT_S = 20.0
 TYPING_EVERY_S = 1.0
+# A console re-reads the queue at most this often, however many changes arrive: a burst of
+# escalations or contact details costs each console one query per second, and the last
+# change is always shown (it is read after the wait).
+QUEUE_REFRESH_S = 1.0
 
 
 def _record_presence(user_id: int, channel_name: str) -> None:
     AgentPresence.objects.update_or_create(
         channel_name=channel_name, defaults={"user_id": user_id, "last_seen": timezone.now()}
     )
-
-
-def _still_agent(user) -> bool:
-    user.refresh_from_db()
-    return is_agent(user)
 
 
 def _forget_presence(channel_name: str) -> None:
@@ -50,6 +55,10 @@ def _forget_presence(channel_name: str) -> None:
 class AgentConsumer(AsyncJsonWebsocketConsumer):
     heartbeat: asyncio.Task | None = None
     last_typing: float = float("-inf")
+    queue_refresh: asyncio.Task | None = None
+    queue_stale: bool = False
+    queue_sent_at: float = float("-inf")
+    ended: bool = False
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -57,6 +66,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.user = user
+        session = self.scope.get("session")
+        self.session_key = getattr(session, "session_key", None)
+        self.queue_view = snapshots.QueueView()
         self.opened: set[str] = set()
         self.tasks: set[asyncio.Task] = set()
         self.send_locks: dict[str, asyncio.Lock] = {}
@@ -67,6 +79,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         )
         self.rate = SlidingWindow(ACTIONS_PER_10_S, 10.0)
         await self.channel_layer.group_add(notify.QUEUE_GROUP, self.channel_name)
+        await self.channel_layer.group_add(notify.user_group(user.pk), self.channel_name)
         await self.accept()
         await database_sync_to_async(_record_presence)(user.pk, self.channel_name)
         self.heartbeat = asyncio.create_task(self._beat())
@@ -90,10 +103,13 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             return
         if self.heartbeat is not None:
             self.heartbeat.cancel()
+        if self.queue_refresh is not None:
+            self.queue_refresh.cancel()
         for task in self.tasks:
             task.cancel()
         self.engine.cancel_all()
         await self.channel_layer.group_discard(notify.QUEUE_GROUP, self.channel_name)
+        await self.channel_layer.group_discard(notify.user_group(self.user.pk), self.channel_name)
         for public_id in self.opened:
             await self.channel_layer.group_discard(
                 notify.conversation_group(public_id), self.channel_name
@@ -104,8 +120,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(HEARTBEAT_S)
             try:
-                if not await database_sync_to_async(_still_agent)(self.user):
-                    await self.close(code=CLOSE_FORBIDDEN)  # the role was taken away
+                if await self.refused():
                     return
                 await database_sync_to_async(_record_presence)(self.user.pk, self.channel_name)
             except Exception:
@@ -113,8 +128,47 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
 
     # Channel-layer events
 
+    async def refused(self) -> bool:
+        """Check the login again; if it ended (logout, password change, role or account
+        taken away), say so and close the socket."""
+        refusal = await database_sync_to_async(sessions.console_refusal)(
+            self.user.pk, self.session_key
+        )
+        if refusal is not None:
+            await self.end(refusal)
+        return refusal is not None
+
+    async def end(self, code: str) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        await self.send_json(frames.error(code, REFUSALS[code]))
+        await self.close(code=CLOSE_CODES[code])
+
+    async def session_ended(self, event: dict) -> None:
+        """The user logged out, changed their password or lost access (``sessions``)."""
+        await self.end(event["code"])
+
+    async def session_check(self, event: dict) -> None:
+        """The user's groups changed: are they still an agent?"""
+        await self.refused()
+
     async def queue_changed(self, event: dict) -> None:
-        await self.send_queue()
+        self.queue_stale = True
+        if self.queue_refresh is None or self.queue_refresh.done():
+            self.queue_refresh = asyncio.create_task(self._refresh_queue())
+
+    async def _refresh_queue(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self.queue_stale:
+            wait = self.queue_sent_at + QUEUE_REFRESH_S - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.queue_stale = False  # a change from now on needs another read
+            try:
+                await self.send_queue()
+            except Exception:
+                logger.warning("could not refresh the queue of %s", self.user, exc_info=True)
 
     async def agent_frame(self, event: dict) -> None:
         frame = event["frame"]
@@ -150,8 +204,10 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         self.in_background(run())
 
     async def send_queue(self) -> None:
-        items = await database_sync_to_async(snapshots.queue_items)()
-        await self.send_json({"type": "queue", "items": items})
+        """The page of the queue this console looks at (``queue`` frame)."""
+        self.queue_sent_at = asyncio.get_running_loop().time()
+        page = await database_sync_to_async(snapshots.queue_page)(self.queue_view)
+        await self.send_json(page)
 
     # Frames from the console
 
@@ -167,6 +223,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         handler = getattr(self, f"do_{kind}", None) if isinstance(kind, str) else None
         if handler is None or kind not in ACTIONS:
             await self.send_json(frames.error("unknown_type", f"Unknown type {kind!r}."))
+            return
+        if await self.refused():  # every action checks the login and the role again
+            return
+        if kind == "queue":
+            await self.do_queue(frame)
             return
         public_id = frame.get("conversation")
         if not isinstance(public_id, str):
@@ -214,6 +275,18 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         task = asyncio.create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+    async def do_queue(self, frame: dict) -> None:
+        """Page through or search the queue; later refreshes keep this view."""
+        if not self.rate.allow():
+            await self.send_json(frames.error("rate_limited", "Too many actions; slow down."))
+            return
+        try:
+            self.queue_view = snapshots.queue_view(frame)
+        except ValueError as exc:
+            await self.send_json(frames.error("invalid_field", str(exc)))
+            return
+        await self.send_queue()
 
     async def do_open(self, public_id: str, frame: dict) -> None:
         conversation = await database_sync_to_async(services.visible_to)(public_id, self.user)
@@ -306,7 +379,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
 
 ACTIONS = frozenset(
     {"open", "close", "claim", "send", "note", "typing", "transfer", "resolve", "handback"}
-    | {"suggest"}
+    | {"suggest", "queue"}
 )
 
 

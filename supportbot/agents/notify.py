@@ -1,7 +1,8 @@
 """Telling open consoles what changed, over the channel layer, after commit.
 
-Consoles join ``agents.queue`` (every change to the queue) and, for each conversation they
-have open, its ``agentconv.<id>`` group. Failures are logged, never raised: a console that
+Consoles join ``agents.queue`` (every change to the queue), their user's
+``agentuser.<id>`` (the login ended) and, for each conversation they have open, its
+``agentconv.<id>`` group. Failures are logged, never raised: a console that
 missed a frame catches up on its next ``open`` or queue refresh.
 """
 
@@ -16,6 +17,11 @@ QUEUE_GROUP = "agents.queue"
 
 def conversation_group(public_id: str) -> str:
     return f"agentconv.{str(public_id).replace('-', '')}"
+
+
+def user_group(user_id: int) -> str:
+    """Every console socket of one user (closed together when their login ends)."""
+    return f"agentuser.{user_id}"
 
 
 def queue_changed() -> None:

@@ -41,10 +41,15 @@ def on_message(sender, *, conversation, message, **kwargs) -> None:
 def on_conversation_changed(sender, *, conversation, event, **kwargs) -> None:
     if event.kind not in QUEUE_EVENTS:
         return
-    if event.to_state == Conversation.State.WAITING_AGENT and event.from_state != event.to_state:
+    escalated = (
+        event.to_state == Conversation.State.WAITING_AGENT and event.from_state != event.to_state
+    )
+    if escalated:
         # A fact for the metrics: was anybody there to take it? (DESIGN.md, "Escalation")
         event.data = {**event.data, "agents_online": triggers.agents_online()}
         event.save(update_fields=["data"])
+    if escalated or event.kind == ConversationEvent.Kind.PRIORITY_RAISED:
+        triggers.cap_priority(conversation, event)
     if event.kind in (ConversationEvent.Kind.STATE_CHANGED, ConversationEvent.Kind.TRANSFERRED):
         notify.to_conversation_agents(str(conversation.public_id), notify.state_frame(conversation))
     notify.queue_changed()

@@ -15,7 +15,7 @@ from supportbot.chat.models import Actor, Message
 from supportbot.chat.prompts import build_reply_job
 from supportbot.safety.guard import check_agent_text, output_context
 from supportbot.safety.models import SafetyEvent
-from supportbot.serving.engine_client import EngineClient
+from supportbot.serving.engine_client import EngineBusy, EngineClient
 
 
 def _last_customer_job(public_id: str, user) -> ReplyJob:
@@ -48,10 +48,14 @@ def _checked(text: str, job: ReplyJob) -> None:
 
 
 async def suggest_reply(client: EngineClient, public_id: str, user) -> str:
-    """The draft, or ``AgentActionError`` (``unavailable``: none; ``draft_blocked``: the
+    """The draft, or ``AgentActionError`` (``unavailable``: none; ``busy``: the engine's
+    queue is full; ``draft_blocked``: the
     output guard stopped it, and the agent gets the notice, never the text)."""
     job = await database_sync_to_async(_last_customer_job)(public_id, user)
-    text = await client.generate({"kind": "draft", "job": job.to_dict()}, variant=job.variant)
+    try:
+        text = await client.generate({"kind": "draft", "job": job.to_dict()}, variant=job.variant)
+    except EngineBusy:
+        raise AgentActionError("busy", "The assistant is busy; try again soon.") from None
     if not text:
         raise AgentActionError("unavailable", "The bot had no draft for this message.")
     await database_sync_to_async(_checked)(text, job)

@@ -2,19 +2,26 @@
 the agent's language, and an agent's reply into the customer's.
 
 The engine sees personal data only as placeholders, and what it writes passes the output
-guard before anyone reads it. Translations are made once per message and language and kept
-(``MessageTranslation``). The engine is reached through the console's ``EngineClient``
+guard before anyone reads it. The engine is reached through the console's ``EngineClient``
 (in-process or a Celery worker).
+
+A message is translated once per language, whoever asks: the translation is kept
+(``MessageTranslation``, unique per message and language), and while it is being made the
+other consoles that want it wait for it instead of asking the engine again (a lock in the
+cache, shared by every web process, with the outcome left beside it for the waiters).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
+import time
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from supportbot.agents.models import MessageTranslation
@@ -23,7 +30,8 @@ from supportbot.chat.models import Actor, Conversation, Message
 from supportbot.safety.guard import check_agent_text, translation_context
 from supportbot.safety.models import SafetyEvent
 from supportbot.safety.redaction import hide_personal_data
-from supportbot.serving.engine_client import EngineClient
+from supportbot.serving.agent_text import TIMEOUT_S
+from supportbot.serving.engine_client import EngineBusy, EngineClient
 
 logger = logging.getLogger(__name__)
 
@@ -44,19 +52,32 @@ async def translate(
 ) -> str:
     """``text`` in ``target``; empty when the engine gave nothing."""
     variant = await database_sync_to_async(variant_of)(public_id)
-    return await client.generate(
-        {
-            "kind": "translate",
-            "text": text,
-            "source": source,
-            "target": target,
-            "conversation": public_id,
-        },
-        variant=variant,
-    )
+    try:
+        return await client.generate(
+            {
+                "kind": "translate",
+                "text": text,
+                "source": source,
+                "target": target,
+                "conversation": public_id,
+            },
+            variant=variant,
+        )
+    except EngineBusy:
+        raise AgentActionError("busy", BUSY_NOTICE) from None
 
 
 BLOCKED_NOTICE = "The machine translation did not pass the safety check and is not shown."
+BUSY_NOTICE = "The assistant is busy; the machine translation was not made. Try again soon."
+FAILED_NOTICE = "No machine translation came back."
+NOTICES = {"blocked": BLOCKED_NOTICE, "busy": BUSY_NOTICE, "failed": FAILED_NOTICE}
+# The one console making a translation holds this long at most (the engine's own timeout,
+# and some room); the others wait as long for it.
+LOCK_S = TIMEOUT_S + 30
+# What became of a translation nobody kept (blocked, busy, failed): the consoles waiting for
+# it read this instead of asking the engine again.
+OUTCOME_S = 30
+POLL_S = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +157,17 @@ def _keep(message_id: int, language: str, text: str, *, source: bool = False) ->
         )
 
 
+def _lock_key(message_id: int, language: str) -> str:
+    return f"agents:translating:{message_id}:{language}"
+
+
 async def message_translation(
     client: EngineClient, message: dict, agent_language: str
 ) -> dict | None:
     """A ``translation`` frame for a transcript item (``snapshots.message_item``) the agent
-    cannot read as is, or None."""
+    cannot read as is, or None. Made once for every console (see the module's docstring);
+    a translation that could not be made comes with ``blocked``, ``busy`` or ``failed`` and
+    a ``notice``."""
     language = message.get("language") or ""
     if (
         message.get("role") not in (Actor.CUSTOMER, Actor.BOT)
@@ -157,11 +184,53 @@ async def message_translation(
         "machine_translated": True,
         "blocked": False,
     }
-    text = await database_sync_to_async(_known)(message_id, agent_language)
-    if text is None:
-        # The model sees personal data only as placeholders, here too; the agent reads the
-        # original right above the translation.
-        source_text = await database_sync_to_async(_model_text)(message_id)
+    lock = _lock_key(message_id, agent_language)
+    deadline = time.monotonic() + LOCK_S
+    while True:
+        text = await database_sync_to_async(_known)(message_id, agent_language)
+        if text is not None:
+            return {**frame, "text": text}
+        if await cache.aadd(lock, 1, timeout=LOCK_S):
+            break  # this console makes it
+        # Another console is making it: wait for the row, or for what became of it.
+        while await cache.aget(lock) is not None and time.monotonic() < deadline:
+            await asyncio.sleep(POLL_S)
+            if await database_sync_to_async(_known)(message_id, agent_language) is not None:
+                break
+        else:
+            outcome = await cache.aget(f"{lock}:outcome")
+            if outcome is not None:
+                return _not_made(frame, outcome)
+            if time.monotonic() >= deadline:
+                return _not_made(frame, "failed")
+    try:
+        outcome, text = await _make(client, message, agent_language)
+    except BaseException:
+        await cache.adelete(lock)  # cancelled (the console closed): the next one tries
+        raise
+    if outcome != "made":
+        await cache.aset(f"{lock}:outcome", outcome, timeout=OUTCOME_S)
+    await cache.adelete(lock)
+    return {**frame, "text": text} if outcome == "made" else _not_made(frame, outcome)
+
+
+def _not_made(frame: dict, outcome: str) -> dict:
+    return {
+        **frame,
+        "text": "",
+        "blocked": outcome == "blocked",
+        outcome: True,
+        "notice": NOTICES[outcome],
+    }
+
+
+async def _make(client: EngineClient, message: dict, agent_language: str) -> tuple[str, str]:
+    """(outcome, text): ``made`` (and kept), ``blocked``, ``busy`` or ``failed``."""
+    message_id, language = message["id"], message["language"]
+    # The model sees personal data only as placeholders, here too; the agent reads the
+    # original right above the translation.
+    source_text = await database_sync_to_async(_model_text)(message_id)
+    try:
         text = await translate(
             client,
             source_text,
@@ -169,15 +238,17 @@ async def message_translation(
             target=agent_language,
             public_id=message["conversation"],
         )
-        if not text:
-            return None
-        blocked = await database_sync_to_async(_blocked)(
-            text, source_text, public_id=message["conversation"], language=language
-        )
-        if blocked:  # not kept: the next opening tries again
-            return {**frame, "text": "", "blocked": True, "notice": BLOCKED_NOTICE}
-        await database_sync_to_async(_keep)(message_id, agent_language, text)
-    return {**frame, "text": text}
+    except AgentActionError:  # busy: nothing was queued
+        return "busy", ""
+    if not text:
+        return "failed", ""
+    blocked = await database_sync_to_async(_blocked)(
+        text, source_text, public_id=message["conversation"], language=language
+    )
+    if blocked:  # not kept: a later opening tries again
+        return "blocked", ""
+    await database_sync_to_async(_keep)(message_id, agent_language, text)
+    return "made", text
 
 
 def record_source_text(message: Message, agent_language: str, original: str) -> None:

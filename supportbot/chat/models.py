@@ -18,6 +18,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def client_key(address: str) -> str:
+    """A keyed hash of the client's address (``chat.clients.client_address``): enough to
+    tell conversations from one address apart, never the address itself."""
+    key = f"supportbot.client-address:{settings.SECRET_KEY}".encode()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
+
+
 class Actor(models.TextChoices):
     CUSTOMER = "customer", "customer"
     BOT = "bot", "bot"
@@ -72,6 +79,8 @@ class Conversation(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     token_hash = models.CharField(max_length=64, editable=False)
     visitor_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # ``client_key`` of the address that opened it (limits per address, e.g. escalations).
+    client_key = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     origin = models.CharField(max_length=255, blank=True)
     locale = models.CharField(max_length=16, blank=True)
     language = models.CharField(max_length=8, default="en", db_index=True)

@@ -8,11 +8,20 @@ REPLY_TASK = "supportbot.generate_reply"
 # Drafts and translations for agents, written by the same workers.
 AGENT_TEXT_TASK = "supportbot.agent_text"
 QUEUE_PREFIX = "variant."
+# Translations for agents wait on a queue of their own, served by the variant's workers
+# (``-Q variant.<name>,translate.<name>``): a burst of them is visible and bounded apart
+# from the customers' replies, and counts against the same ``SUPPORTBOT_MAX_WAITING``.
+TRANSLATE_PREFIX = "translate."
 
 
 def variant_queue(variant: str) -> str:
     """The queue whose workers serve ``variant`` (one rule, so web and workers agree)."""
     return f"{QUEUE_PREFIX}{variant}"
+
+
+def translate_queue(variant: str) -> str:
+    """The queue of translations for agents made by ``variant``'s workers."""
+    return f"{TRANSLATE_PREFIX}{variant}"
 
 
 def variant_of_queues(queues: list[str]) -> str:
