@@ -100,7 +100,7 @@ async def ask(item: dict, semaphore: asyncio.Semaphore, timeout: float) -> dict:
 
     from supportbot.asgi import application
     from supportbot.chat import services
-    from supportbot.chat.frames import socket_path
+    from supportbot.chat.frames import socket_path, socket_subprotocols
 
     async with semaphore:
         conversation, token = await database_sync_to_async(services.create_conversation)(
@@ -108,8 +108,9 @@ async def ask(item: dict, semaphore: asyncio.Semaphore, timeout: float) -> dict:
         )
         ws = WebsocketCommunicator(
             application,
-            socket_path(conversation.public_id, token),
+            socket_path(conversation.public_id),
             headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
+            subprotocols=socket_subprotocols(token),
         )
         await ws.connect(timeout=30)
         sent = time.perf_counter()

@@ -34,7 +34,11 @@ def open_conversation(server: str, locale: str | None) -> dict:
 async def ask(server: str, question: str, locale: str | None, timeout: float) -> dict:
     conversation = open_conversation(server, locale)
     ws_url = server.replace("http", "ws", 1) + conversation["ws"]
-    async with websockets.connect(ws_url, origin=server) as socket:
+    async with websockets.connect(
+        ws_url,
+        origin=server,
+        subprotocols=["supportbot", "supportbot.token." + conversation["token"]],
+    ) as socket:
         started = time.perf_counter()
         client_id = str(uuid.uuid4())
         await socket.send(json.dumps({"type": "message", "client_id": client_id, "text": question}))

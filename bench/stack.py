@@ -201,7 +201,12 @@ class Customer:
         conversation = await asyncio.to_thread(open_conversation, self.server)
         url = self.server.replace("http", "ws", 1) + conversation["ws"]
         pause = random.Random(self.index)
-        async with websockets.connect(url, origin=self.server, max_size=2**20) as ws:
+        async with websockets.connect(
+            url,
+            origin=self.server,
+            max_size=2**20,
+            subprotocols=["supportbot", "supportbot.token." + conversation["token"]],
+        ) as ws:
             for round_index in range(rounds):
                 if think_s:
                     # A person reads the answer and types: arrivals spread out.

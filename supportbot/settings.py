@@ -170,7 +170,12 @@ SUPPORTBOT = {
     "RATE_LIMIT_ADDRESS_RESUMES": env_int("SUPPORTBOT_RATE_LIMIT_ADDRESS_RESUMES", 120, minimum=1),
     # Proxies in front of the server that append to X-Forwarded-For (0: use REMOTE_ADDR).
     "TRUSTED_PROXY_HOPS": env_int("SUPPORTBOT_TRUSTED_PROXY_HOPS", 0, minimum=0),
+    # New conversations per hour per visitor id at an address, and for all the visitors
+    # behind one address (an office NAT is many visitors): docs/protocol.md, "Limits".
     "CONVERSATIONS_PER_HOUR_PER_IP": env_int("SUPPORTBOT_CONVERSATIONS_PER_HOUR", 60, minimum=1),
+    "CONVERSATIONS_PER_HOUR_PER_ADDRESS": env_int(
+        "SUPPORTBOT_CONVERSATIONS_PER_HOUR_PER_ADDRESS", 1000, minimum=1
+    ),
     # A reply still generating when the customer's last socket closes is aborted after this.
     "ABANDON_GRACE_S": env_float("SUPPORTBOT_ABANDON_GRACE_S", 20.0),
     "HISTORY_TURNS": env_int("SUPPORTBOT_HISTORY_TURNS", 6, minimum=0),

@@ -41,15 +41,19 @@ def connect(conversation_factory):
     from channels.testing import WebsocketCommunicator
 
     from supportbot.asgi import application
-    from supportbot.chat.frames import socket_path
+    from supportbot.chat.frames import socket_path, socket_subprotocols
 
     opened = []
 
     async def open_socket(conversation=None, token=None, *, origin: str = ORIGIN, path=None):
+        """The token goes in Sec-WebSocket-Protocol, as the widget sends it."""
         if path is None:
-            path = socket_path(conversation.public_id, token)
+            path = socket_path(conversation.public_id)
         communicator = WebsocketCommunicator(
-            application, path, headers=[(b"origin", origin.encode()), (b"host", b"127.0.0.1")]
+            application,
+            path,
+            headers=[(b"origin", origin.encode()), (b"host", b"127.0.0.1")],
+            subprotocols=socket_subprotocols(token) if token is not None else None,
         )
         connected, _ = await communicator.connect(timeout=10)
         opened.append(communicator)

@@ -12,7 +12,7 @@
     en: { title: "Customer support", open: "Open chat", close: "Close chat", placeholder: "Type your message…", send: "Send",
       connecting: "Connecting…", reconnecting: "Reconnecting…", offline: "Offline — we'll send your message when you're back", online: "Online",
       typing: "Assistant is typing…", sending: "Sending…", welcome: "Hi! How can we help you today?", you: "You", bot: "Assistant", agent: "Agent",
-      err_text_too_long: "This message is too long (4,000 characters at most).", err_rate_limited: "You're sending messages too fast. Please wait a moment.",
+      err_text_too_long: "This message is too long (4,000 characters at most).", err_rate_limited: "You're sending messages too fast. Please wait a moment.", limited_start: "Too many chats were started from your network. We'll try again {when}.", err_rate_limited_wait: "You're sending messages too fast. We'll try again {when}.",
       err_empty_text: "Please type a message first.", err_unavailable: "We couldn't reply right away, but your message is saved and we'll answer soon.", err_busy: "Our assistant is very busy right now. Your message is saved; we'll answer as soon as we can, or a person can help.",
       err_conversation_closed: "This conversation has ended. Send a new message to start a new one.", err_generic: "Something went wrong. Please try again.",
       solved: "Problem solved", human: "Talk to a person", agent_helping: "{name} is helping you", agent_typing: "{name} is typing…", contact_title: "Leave your details and we'll get back to you.",
@@ -21,7 +21,7 @@
     de: { title: "Kundensupport", open: "Chat öffnen", close: "Chat schließen", placeholder: "Nachricht eingeben…", send: "Senden",
       connecting: "Verbinde…", reconnecting: "Verbindung wird wiederhergestellt…", offline: "Offline – wir senden Ihre Nachricht, sobald Sie wieder online sind", online: "Online",
       typing: "Assistent schreibt…", sending: "Wird gesendet…", welcome: "Hallo! Wie können wir Ihnen helfen?", you: "Sie", bot: "Assistent", agent: "Mitarbeiter",
-      err_text_too_long: "Diese Nachricht ist zu lang (höchstens 4.000 Zeichen).", err_rate_limited: "Sie senden zu schnell. Bitte warten Sie einen Moment.",
+      err_text_too_long: "Diese Nachricht ist zu lang (höchstens 4.000 Zeichen).", err_rate_limited: "Sie senden zu schnell. Bitte warten Sie einen Moment.", limited_start: "Von Ihrem Netzwerk wurden zu viele Chats gestartet. Wir versuchen es {when} erneut.", err_rate_limited_wait: "Sie senden zu schnell. Wir versuchen es {when} erneut.",
       err_empty_text: "Bitte geben Sie zuerst eine Nachricht ein.", err_unavailable: "Wir konnten nicht sofort antworten, aber Ihre Nachricht ist gespeichert und wir melden uns bald.", err_busy: "Unser Assistent ist gerade stark ausgelastet. Ihre Nachricht ist gespeichert; wir antworten so bald wie möglich, oder ein Mitarbeiter hilft Ihnen.",
       err_conversation_closed: "Dieses Gespräch ist beendet. Senden Sie eine neue Nachricht, um ein neues zu beginnen.", err_generic: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
       solved: "Problem gelöst", human: "Mit einem Menschen sprechen", agent_helping: "{name} hilft Ihnen", agent_typing: "{name} schreibt…", contact_title: "Hinterlassen Sie Ihre Kontaktdaten, wir melden uns bei Ihnen.",
@@ -30,7 +30,7 @@
     fr: { title: "Service client", open: "Ouvrir le chat", close: "Fermer le chat", placeholder: "Écrivez votre message…", send: "Envoyer",
       connecting: "Connexion…", reconnecting: "Reconnexion…", offline: "Hors ligne — nous enverrons votre message dès votre retour", online: "En ligne",
       typing: "L'assistant écrit…", sending: "Envoi…", welcome: "Bonjour ! Comment pouvons-nous vous aider ?", you: "Vous", bot: "Assistant", agent: "Conseiller",
-      err_text_too_long: "Ce message est trop long (4 000 caractères maximum).", err_rate_limited: "Vous envoyez des messages trop vite. Veuillez patienter un instant.",
+      err_text_too_long: "Ce message est trop long (4 000 caractères maximum).", err_rate_limited: "Vous envoyez des messages trop vite. Veuillez patienter un instant.", limited_start: "Trop de conversations ont été ouvertes depuis votre réseau. Nouvel essai {when}.", err_rate_limited_wait: "Vous envoyez des messages trop vite. Nouvel essai {when}.",
       err_empty_text: "Veuillez d'abord écrire un message.", err_unavailable: "Nous n'avons pas pu répondre tout de suite, mais votre message est enregistré et nous vous répondrons bientôt.", err_busy: "Notre assistant est très sollicité en ce moment. Votre message est enregistré ; nous répondrons dès que possible, ou une personne peut vous aider.",
       err_conversation_closed: "Cette conversation est terminée. Envoyez un nouveau message pour en commencer une autre.", err_generic: "Une erreur s'est produite. Veuillez réessayer.",
       solved: "Problème résolu", human: "Parler à une personne", agent_helping: "{name} vous aide", agent_typing: "{name} écrit…", contact_title: "Laissez vos coordonnées et nous vous recontacterons.",
@@ -39,7 +39,7 @@
     es: { title: "Atención al cliente", open: "Abrir chat", close: "Cerrar chat", placeholder: "Escribe tu mensaje…", send: "Enviar",
       connecting: "Conectando…", reconnecting: "Reconectando…", offline: "Sin conexión: enviaremos tu mensaje cuando vuelvas", online: "En línea",
       typing: "El asistente está escribiendo…", sending: "Enviando…", welcome: "¡Hola! ¿En qué podemos ayudarte?", you: "Tú", bot: "Asistente", agent: "Agente",
-      err_text_too_long: "El mensaje es demasiado largo (máximo 4000 caracteres).", err_rate_limited: "Estás enviando mensajes demasiado rápido. Espera un momento.",
+      err_text_too_long: "El mensaje es demasiado largo (máximo 4000 caracteres).", err_rate_limited: "Estás enviando mensajes demasiado rápido. Espera un momento.", limited_start: "Se iniciaron demasiados chats desde tu red. Lo intentaremos de nuevo {when}.", err_rate_limited_wait: "Estás enviando mensajes demasiado rápido. Lo intentaremos de nuevo {when}.",
       err_empty_text: "Escribe un mensaje primero.", err_unavailable: "No pudimos responder de inmediato, pero tu mensaje está guardado y te responderemos pronto.", err_busy: "Nuestro asistente está muy ocupado ahora. Tu mensaje está guardado; responderemos lo antes posible, o una persona puede ayudarte.",
       err_conversation_closed: "Esta conversación ha terminado. Envía un mensaje nuevo para empezar otra.", err_generic: "Algo salió mal. Inténtalo de nuevo.",
       solved: "Problema resuelto", human: "Hablar con una persona", agent_helping: "{name} te está ayudando", agent_typing: "{name} está escribiendo…", contact_title: "Déjanos tus datos y te contactaremos.",
@@ -48,7 +48,7 @@
     pt: { title: "Atendimento ao cliente", open: "Abrir chat", close: "Fechar chat", placeholder: "Escreva sua mensagem…", send: "Enviar",
       connecting: "Conectando…", reconnecting: "Reconectando…", offline: "Sem conexão — enviaremos sua mensagem quando você voltar", online: "Online",
       typing: "O assistente está digitando…", sending: "Enviando…", welcome: "Olá! Como podemos ajudar?", you: "Você", bot: "Assistente", agent: "Atendente",
-      err_text_too_long: "A mensagem é longa demais (no máximo 4.000 caracteres).", err_rate_limited: "Você está enviando mensagens rápido demais. Aguarde um momento.",
+      err_text_too_long: "A mensagem é longa demais (no máximo 4.000 caracteres).", err_rate_limited: "Você está enviando mensagens rápido demais. Aguarde um momento.", limited_start: "Muitos chats foram iniciados a partir da sua rede. Tentaremos novamente {when}.", err_rate_limited_wait: "Você está enviando mensagens rápido demais. Tentaremos novamente {when}.",
       err_empty_text: "Escreva uma mensagem primeiro.", err_unavailable: "Não conseguimos responder agora, mas sua mensagem foi salva e responderemos em breve.", err_busy: "Nosso assistente está muito ocupado agora. Sua mensagem foi salva; responderemos assim que possível, ou uma pessoa pode ajudar.",
       err_conversation_closed: "Esta conversa foi encerrada. Envie uma nova mensagem para iniciar outra.", err_generic: "Algo deu errado. Tente novamente.",
       solved: "Problema resolvido", human: "Falar com uma pessoa", agent_helping: "{name} está atendendo você", agent_typing: "{name} está digitando…", contact_title: "Deixe seus dados e entraremos em contato.",
@@ -57,7 +57,7 @@
     it: { title: "Assistenza clienti", open: "Apri la chat", close: "Chiudi la chat", placeholder: "Scrivi il tuo messaggio…", send: "Invia",
       connecting: "Connessione…", reconnecting: "Riconnessione…", offline: "Offline: invieremo il tuo messaggio quando tornerai online", online: "Online",
       typing: "L'assistente sta scrivendo…", sending: "Invio…", welcome: "Ciao! Come possiamo aiutarti?", you: "Tu", bot: "Assistente", agent: "Operatore",
-      err_text_too_long: "Il messaggio è troppo lungo (massimo 4.000 caratteri).", err_rate_limited: "Stai inviando messaggi troppo velocemente. Attendi un momento.",
+      err_text_too_long: "Il messaggio è troppo lungo (massimo 4.000 caratteri).", err_rate_limited: "Stai inviando messaggi troppo velocemente. Attendi un momento.", limited_start: "Troppe chat avviate dalla tua rete. Riproveremo {when}.", err_rate_limited_wait: "Stai inviando messaggi troppo velocemente. Riproveremo {when}.",
       err_empty_text: "Scrivi prima un messaggio.", err_unavailable: "Non siamo riusciti a rispondere subito, ma il tuo messaggio è salvato e ti risponderemo presto.", err_busy: "Il nostro assistente è molto occupato in questo momento. Il tuo messaggio è salvato; risponderemo appena possibile, oppure può aiutarti una persona.",
       err_conversation_closed: "Questa conversazione è terminata. Invia un nuovo messaggio per iniziarne un'altra.", err_generic: "Si è verificato un errore. Riprova.",
       solved: "Problema risolto", human: "Parla con una persona", agent_helping: "{name} ti sta aiutando", agent_typing: "{name} sta scrivendo…", contact_title: "Lascia i tuoi recapiti e ti ricontatteremo.",
@@ -66,7 +66,7 @@
     nl: { title: "Klantenservice", open: "Chat openen", close: "Chat sluiten", placeholder: "Typ je bericht…", send: "Versturen",
       connecting: "Verbinden…", reconnecting: "Opnieuw verbinden…", offline: "Offline — we versturen je bericht zodra je weer online bent", online: "Online",
       typing: "Assistent is aan het typen…", sending: "Versturen…", welcome: "Hallo! Waarmee kunnen we je helpen?", you: "Jij", bot: "Assistent", agent: "Medewerker",
-      err_text_too_long: "Dit bericht is te lang (maximaal 4.000 tekens).", err_rate_limited: "Je verstuurt te snel berichten. Wacht even.",
+      err_text_too_long: "Dit bericht is te lang (maximaal 4.000 tekens).", err_rate_limited: "Je verstuurt te snel berichten. Wacht even.", limited_start: "Er zijn te veel chats gestart vanaf je netwerk. We proberen het {when} opnieuw.", err_rate_limited_wait: "Je verstuurt te snel berichten. We proberen het {when} opnieuw.",
       err_empty_text: "Typ eerst een bericht.", err_unavailable: "We konden niet direct antwoorden, maar je bericht is bewaard en we reageren snel.", err_busy: "Onze assistent is nu erg druk. Je bericht is bewaard; we antwoorden zo snel mogelijk, of een medewerker helpt je.",
       err_conversation_closed: "Dit gesprek is beëindigd. Stuur een nieuw bericht om een nieuw gesprek te starten.", err_generic: "Er ging iets mis. Probeer het opnieuw.",
       solved: "Probleem opgelost", human: "Met een mens praten", agent_helping: "{name} helpt je", agent_typing: "{name} is aan het typen…", contact_title: "Laat je gegevens achter, dan nemen we contact met je op.",
@@ -75,7 +75,7 @@
     ru: { title: "Служба поддержки", open: "Открыть чат", close: "Закрыть чат", placeholder: "Введите сообщение…", send: "Отправить",
       connecting: "Подключение…", reconnecting: "Переподключение…", offline: "Нет сети — мы отправим сообщение, когда связь восстановится", online: "В сети",
       typing: "Ассистент печатает…", sending: "Отправка…", welcome: "Здравствуйте! Чем мы можем помочь?", you: "Вы", bot: "Ассистент", agent: "Оператор",
-      err_text_too_long: "Сообщение слишком длинное (не более 4000 символов).", err_rate_limited: "Вы отправляете сообщения слишком часто. Подождите немного.",
+      err_text_too_long: "Сообщение слишком длинное (не более 4000 символов).", err_rate_limited: "Вы отправляете сообщения слишком часто. Подождите немного.", limited_start: "Из вашей сети начато слишком много чатов. Повторим попытку {when}.", err_rate_limited_wait: "Вы отправляете сообщения слишком часто. Повторим попытку {when}.",
       err_empty_text: "Сначала введите сообщение.", err_unavailable: "Мы не смогли ответить сразу, но ваше сообщение сохранено, и мы скоро ответим.", err_busy: "Наш ассистент сейчас очень загружен. Ваше сообщение сохранено; мы ответим как можно скорее, или вам поможет сотрудник.",
       err_conversation_closed: "Этот разговор завершён. Отправьте новое сообщение, чтобы начать новый.", err_generic: "Что-то пошло не так. Попробуйте ещё раз.",
       solved: "Вопрос решён", human: "Позвать сотрудника", agent_helping: "Вам помогает {name}", agent_typing: "{name} печатает…", contact_title: "Оставьте контакты, и мы с вами свяжемся.",
@@ -84,7 +84,7 @@
     tr: { title: "Müşteri desteği", open: "Sohbeti aç", close: "Sohbeti kapat", placeholder: "Mesajınızı yazın…", send: "Gönder",
       connecting: "Bağlanıyor…", reconnecting: "Yeniden bağlanıyor…", offline: "Çevrimdışı — tekrar bağlandığınızda mesajınızı göndereceğiz", online: "Çevrimiçi",
       typing: "Asistan yazıyor…", sending: "Gönderiliyor…", welcome: "Merhaba! Size nasıl yardımcı olabiliriz?", you: "Siz", bot: "Asistan", agent: "Temsilci",
-      err_text_too_long: "Bu mesaj çok uzun (en fazla 4.000 karakter).", err_rate_limited: "Çok hızlı mesaj gönderiyorsunuz. Lütfen biraz bekleyin.",
+      err_text_too_long: "Bu mesaj çok uzun (en fazla 4.000 karakter).", err_rate_limited: "Çok hızlı mesaj gönderiyorsunuz. Lütfen biraz bekleyin.", limited_start: "Ağınızdan çok fazla sohbet başlatıldı. {when} tekrar deneyeceğiz.", err_rate_limited_wait: "Çok hızlı mesaj gönderiyorsunuz. {when} tekrar deneyeceğiz.",
       err_empty_text: "Lütfen önce bir mesaj yazın.", err_unavailable: "Hemen yanıt veremedik, ancak mesajınız kaydedildi ve kısa süre içinde yanıtlayacağız.", err_busy: "Asistanımız şu anda çok yoğun. Mesajınız kaydedildi; en kısa sürede yanıtlayacağız ya da bir temsilci yardımcı olabilir.",
       err_conversation_closed: "Bu görüşme sona erdi. Yeni bir görüşme başlatmak için yeni bir mesaj gönderin.", err_generic: "Bir şeyler ters gitti. Lütfen tekrar deneyin.",
       solved: "Sorun çözüldü", human: "Bir temsilciyle görüş", agent_helping: "{name} size yardımcı oluyor", agent_typing: "{name} yazıyor…", contact_title: "Bilgilerinizi bırakın, size geri dönelim.",
@@ -93,7 +93,7 @@
     zh: { title: "客户支持", open: "打开聊天", close: "关闭聊天", placeholder: "输入您的消息…", send: "发送",
       connecting: "正在连接…", reconnecting: "正在重新连接…", offline: "已离线——恢复连接后我们会发送您的消息", online: "在线",
       typing: "助手正在输入…", sending: "正在发送…", welcome: "您好！有什么可以帮您？", you: "您", bot: "助手", agent: "客服",
-      err_text_too_long: "消息过长（最多 4000 个字符）。", err_rate_limited: "您发送消息太快了，请稍候。",
+      err_text_too_long: "消息过长（最多 4000 个字符）。", err_rate_limited: "您发送消息太快了，请稍候。", limited_start: "您的网络发起的对话过多。我们将在{when}重试。", err_rate_limited_wait: "您发送消息太快了。我们将在{when}重试。",
       err_empty_text: "请先输入消息。", err_unavailable: "我们暂时无法立即回复，但您的消息已保存，我们会尽快答复。", err_busy: "我们的助手现在非常繁忙。您的消息已保存，我们会尽快答复，您也可以请人工客服帮助。",
       err_conversation_closed: "此对话已结束。发送新消息即可开始新的对话。", err_generic: "出了点问题，请重试。",
       solved: "问题已解决", human: "转人工客服", agent_helping: "{name} 正在为您服务", agent_typing: "{name} 正在输入…", contact_title: "请留下您的联系方式，我们会尽快联系您。",
@@ -102,7 +102,7 @@
     ja: { title: "カスタマーサポート", open: "チャットを開く", close: "チャットを閉じる", placeholder: "メッセージを入力…", send: "送信",
       connecting: "接続中…", reconnecting: "再接続中…", offline: "オフラインです。接続が回復したらメッセージを送信します", online: "オンライン",
       typing: "アシスタントが入力中…", sending: "送信中…", welcome: "こんにちは！ご用件をお聞かせください。", you: "あなた", bot: "アシスタント", agent: "担当者",
-      err_text_too_long: "メッセージが長すぎます（最大 4,000 文字）。", err_rate_limited: "送信が速すぎます。少し待ってからお試しください。",
+      err_text_too_long: "メッセージが長すぎます（最大 4,000 文字）。", err_rate_limited: "送信が速すぎます。少し待ってからお試しください。", limited_start: "お使いのネットワークから開始されたチャットが多すぎます。{when}に再試行します。", err_rate_limited_wait: "送信が速すぎます。{when}に再試行します。",
       err_empty_text: "メッセージを入力してください。", err_unavailable: "すぐにお返事できませんでしたが、メッセージは保存されました。まもなくお返事します。", err_busy: "ただいまアシスタントが大変混み合っています。メッセージは保存されました。できるだけ早くお返事するか、担当者がお手伝いします。",
       err_conversation_closed: "この会話は終了しました。新しいメッセージを送ると新しい会話が始まります。", err_generic: "問題が発生しました。もう一度お試しください。",
       solved: "解決しました", human: "担当者と話す", agent_helping: "{name}が対応しています", agent_typing: "{name}が入力中…", contact_title: "連絡先を残していただければ、折り返しご連絡します。",
@@ -111,7 +111,7 @@
     ko: { title: "고객 지원", open: "채팅 열기", close: "채팅 닫기", placeholder: "메시지를 입력하세요…", send: "보내기",
       connecting: "연결 중…", reconnecting: "다시 연결 중…", offline: "오프라인 — 다시 연결되면 메시지를 보내 드릴게요", online: "온라인",
       typing: "어시스턴트가 입력 중…", sending: "보내는 중…", welcome: "안녕하세요! 무엇을 도와드릴까요?", you: "나", bot: "어시스턴트", agent: "상담원",
-      err_text_too_long: "메시지가 너무 깁니다(최대 4,000자).", err_rate_limited: "메시지를 너무 빨리 보내고 있습니다. 잠시 기다려 주세요.",
+      err_text_too_long: "메시지가 너무 깁니다(최대 4,000자).", err_rate_limited: "메시지를 너무 빨리 보내고 있습니다. 잠시 기다려 주세요.", limited_start: "사용 중인 네트워크에서 너무 많은 채팅이 시작되었습니다. {when} 다시 시도합니다.", err_rate_limited_wait: "메시지를 너무 빨리 보내고 있습니다. {when} 다시 시도합니다.",
       err_empty_text: "먼저 메시지를 입력하세요.", err_unavailable: "바로 답변하지 못했지만 메시지는 저장되었으며 곧 답변해 드리겠습니다.", err_busy: "지금 상담 도우미가 매우 바쁩니다. 메시지는 저장되었으며 최대한 빨리 답변드리거나 상담원이 도와드릴 수 있습니다.",
       err_conversation_closed: "이 대화는 종료되었습니다. 새 메시지를 보내면 새 대화가 시작됩니다.", err_generic: "문제가 발생했습니다. 다시 시도해 주세요.",
       solved: "문제 해결됨", human: "상담원 연결", agent_helping: "{name} 님이 도와드리고 있습니다", agent_typing: "{name} 님이 입력 중…", contact_title: "연락처를 남겨 주시면 다시 연락드리겠습니다.",
@@ -120,7 +120,7 @@
     hi: { title: "ग्राहक सहायता", open: "चैट खोलें", close: "चैट बंद करें", placeholder: "अपना संदेश लिखें…", send: "भेजें",
       connecting: "कनेक्ट हो रहा है…", reconnecting: "फिर से कनेक्ट हो रहा है…", offline: "ऑफ़लाइन — आपके वापस आने पर हम आपका संदेश भेज देंगे", online: "ऑनलाइन",
       typing: "सहायक लिख रहा है…", sending: "भेजा जा रहा है…", welcome: "नमस्ते! हम आपकी क्या मदद कर सकते हैं?", you: "आप", bot: "सहायक", agent: "एजेंट",
-      err_text_too_long: "संदेश बहुत लंबा है (अधिकतम 4,000 अक्षर)।", err_rate_limited: "आप बहुत तेज़ी से संदेश भेज रहे हैं। कृपया थोड़ा रुकें।",
+      err_text_too_long: "संदेश बहुत लंबा है (अधिकतम 4,000 अक्षर)।", err_rate_limited: "आप बहुत तेज़ी से संदेश भेज रहे हैं। कृपया थोड़ा रुकें।", limited_start: "आपके नेटवर्क से बहुत अधिक चैट शुरू की गई हैं। हम {when} फिर से कोशिश करेंगे।", err_rate_limited_wait: "आप बहुत तेज़ी से संदेश भेज रहे हैं। हम {when} फिर से कोशिश करेंगे।",
       err_empty_text: "कृपया पहले कोई संदेश लिखें।", err_unavailable: "हम तुरंत जवाब नहीं दे सके, लेकिन आपका संदेश सहेज लिया गया है और हम जल्द ही जवाब देंगे।", err_busy: "हमारा सहायक अभी बहुत व्यस्त है। आपका संदेश सहेज लिया गया है; हम जल्द से जल्द जवाब देंगे, या कोई व्यक्ति मदद कर सकता है।",
       err_conversation_closed: "यह बातचीत समाप्त हो गई है। नई बातचीत शुरू करने के लिए नया संदेश भेजें।", err_generic: "कुछ गलत हो गया। कृपया फिर से कोशिश करें।",
       solved: "समस्या हल हो गई", human: "किसी व्यक्ति से बात करें", agent_helping: "{name} आपकी मदद कर रहे हैं", agent_typing: "{name} लिख रहे हैं…", contact_title: "अपना संपर्क विवरण छोड़ें, हम आपसे संपर्क करेंगे।",
@@ -129,7 +129,7 @@
     vi: { title: "Hỗ trợ khách hàng", open: "Mở trò chuyện", close: "Đóng trò chuyện", placeholder: "Nhập tin nhắn…", send: "Gửi",
       connecting: "Đang kết nối…", reconnecting: "Đang kết nối lại…", offline: "Mất kết nối — chúng tôi sẽ gửi tin nhắn khi bạn trực tuyến trở lại", online: "Trực tuyến",
       typing: "Trợ lý đang nhập…", sending: "Đang gửi…", welcome: "Xin chào! Chúng tôi có thể giúp gì cho bạn?", you: "Bạn", bot: "Trợ lý", agent: "Nhân viên",
-      err_text_too_long: "Tin nhắn quá dài (tối đa 4.000 ký tự).", err_rate_limited: "Bạn gửi tin nhắn quá nhanh. Vui lòng đợi một chút.",
+      err_text_too_long: "Tin nhắn quá dài (tối đa 4.000 ký tự).", err_rate_limited: "Bạn gửi tin nhắn quá nhanh. Vui lòng đợi một chút.", limited_start: "Có quá nhiều cuộc trò chuyện được bắt đầu từ mạng của bạn. Chúng tôi sẽ thử lại {when}.", err_rate_limited_wait: "Bạn gửi tin nhắn quá nhanh. Chúng tôi sẽ thử lại {when}.",
       err_empty_text: "Vui lòng nhập tin nhắn trước.", err_unavailable: "Chúng tôi chưa thể trả lời ngay, nhưng tin nhắn của bạn đã được lưu và chúng tôi sẽ sớm phản hồi.", err_busy: "Trợ lý của chúng tôi hiện đang rất bận. Tin nhắn của bạn đã được lưu; chúng tôi sẽ trả lời sớm nhất có thể, hoặc nhân viên có thể hỗ trợ bạn.",
       err_conversation_closed: "Cuộc trò chuyện này đã kết thúc. Hãy gửi tin nhắn mới để bắt đầu cuộc trò chuyện khác.", err_generic: "Đã xảy ra lỗi. Vui lòng thử lại.",
       solved: "Đã giải quyết", human: "Nói chuyện với nhân viên", agent_helping: "{name} đang hỗ trợ bạn", agent_typing: "{name} đang nhập…", contact_title: "Hãy để lại thông tin liên hệ, chúng tôi sẽ liên lạc lại với bạn.",
@@ -138,7 +138,7 @@
     th: { title: "ฝ่ายบริการลูกค้า", open: "เปิดแชท", close: "ปิดแชท", placeholder: "พิมพ์ข้อความของคุณ…", send: "ส่ง",
       connecting: "กำลังเชื่อมต่อ…", reconnecting: "กำลังเชื่อมต่อใหม่…", offline: "ออฟไลน์ — เราจะส่งข้อความของคุณเมื่อคุณกลับมาออนไลน์", online: "ออนไลน์",
       typing: "ผู้ช่วยกำลังพิมพ์…", sending: "กำลังส่ง…", welcome: "สวัสดี! มีอะไรให้เราช่วยไหม", you: "คุณ", bot: "ผู้ช่วย", agent: "เจ้าหน้าที่",
-      err_text_too_long: "ข้อความยาวเกินไป (สูงสุด 4,000 ตัวอักษร)", err_rate_limited: "คุณส่งข้อความเร็วเกินไป โปรดรอสักครู่",
+      err_text_too_long: "ข้อความยาวเกินไป (สูงสุด 4,000 ตัวอักษร)", err_rate_limited: "คุณส่งข้อความเร็วเกินไป โปรดรอสักครู่", limited_start: "มีการเริ่มแชทจากเครือข่ายของคุณมากเกินไป เราจะลองอีกครั้ง{when}", err_rate_limited_wait: "คุณส่งข้อความเร็วเกินไป เราจะลองอีกครั้ง{when}",
       err_empty_text: "โปรดพิมพ์ข้อความก่อน", err_unavailable: "เรายังตอบกลับทันทีไม่ได้ แต่ข้อความของคุณถูกบันทึกไว้แล้ว และเราจะตอบกลับเร็ว ๆ นี้", err_busy: "ขณะนี้ผู้ช่วยของเรามีผู้ใช้งานจำนวนมาก ข้อความของคุณถูกบันทึกแล้ว เราจะตอบโดยเร็วที่สุด หรือเจ้าหน้าที่สามารถช่วยคุณได้",
       err_conversation_closed: "การสนทนานี้สิ้นสุดแล้ว ส่งข้อความใหม่เพื่อเริ่มการสนทนาใหม่", err_generic: "เกิดข้อผิดพลาด โปรดลองอีกครั้ง",
       solved: "แก้ปัญหาแล้ว", human: "คุยกับเจ้าหน้าที่", agent_helping: "{name} กำลังดูแลคุณ", agent_typing: "{name} กำลังพิมพ์…", contact_title: "ฝากข้อมูลติดต่อไว้ แล้วเราจะติดต่อกลับ",
@@ -147,7 +147,7 @@
     ar: { title: "خدمة العملاء", open: "فتح المحادثة", close: "إغلاق المحادثة", placeholder: "اكتب رسالتك…", send: "إرسال",
       connecting: "جارٍ الاتصال…", reconnecting: "جارٍ إعادة الاتصال…", offline: "غير متصل — سنرسل رسالتك عند عودتك", online: "متصل",
       typing: "المساعد يكتب…", sending: "جارٍ الإرسال…", welcome: "مرحبًا! كيف يمكننا مساعدتك؟", you: "أنت", bot: "المساعد", agent: "الموظف",
-      err_text_too_long: "الرسالة طويلة جدًا (4000 حرف كحد أقصى).", err_rate_limited: "أنت ترسل الرسائل بسرعة كبيرة. يرجى الانتظار قليلًا.",
+      err_text_too_long: "الرسالة طويلة جدًا (4000 حرف كحد أقصى).", err_rate_limited: "أنت ترسل الرسائل بسرعة كبيرة. يرجى الانتظار قليلًا.", limited_start: "بدأت محادثات كثيرة جدًا من شبكتك. سنحاول مرة أخرى {when}.", err_rate_limited_wait: "أنت ترسل الرسائل بسرعة كبيرة. سنحاول مرة أخرى {when}.",
       err_empty_text: "يرجى كتابة رسالة أولًا.", err_unavailable: "لم نتمكن من الرد فورًا، لكن رسالتك محفوظة وسنرد عليك قريبًا.", err_busy: "مساعدنا مشغول جدًا الآن. تم حفظ رسالتك؛ سنرد في أقرب وقت ممكن، أو يمكن لأحد الموظفين مساعدتك.",
       err_conversation_closed: "انتهت هذه المحادثة. أرسل رسالة جديدة لبدء محادثة أخرى.", err_generic: "حدث خطأ ما. يرجى المحاولة مرة أخرى.",
       solved: "تم حل المشكلة", human: "التحدث إلى موظف", agent_helping: "{name} في خدمتك", agent_typing: "{name} يكتب…", contact_title: "اترك بيانات التواصل وسنتواصل معك.",
@@ -156,7 +156,7 @@
     he: { title: "שירות לקוחות", open: "פתיחת הצ'אט", close: "סגירת הצ'אט", placeholder: "כתבו הודעה…", send: "שליחה",
       connecting: "מתחבר…", reconnecting: "מתחבר מחדש…", offline: "אין חיבור — נשלח את ההודעה כשתחזרו", online: "מחובר",
       typing: "העוזר מקליד…", sending: "שולח…", welcome: "שלום! איך נוכל לעזור?", you: "אתם", bot: "העוזר", agent: "נציג",
-      err_text_too_long: "ההודעה ארוכה מדי (עד 4,000 תווים).", err_rate_limited: "אתם שולחים הודעות מהר מדי. אנא המתינו רגע.",
+      err_text_too_long: "ההודעה ארוכה מדי (עד 4,000 תווים).", err_rate_limited: "אתם שולחים הודעות מהר מדי. אנא המתינו רגע.", limited_start: "נפתחו יותר מדי שיחות מהרשת שלכם. ננסה שוב {when}.", err_rate_limited_wait: "אתם שולחים הודעות מהר מדי. ננסה שוב {when}.",
       err_empty_text: "נא לכתוב הודעה קודם.", err_unavailable: "לא הצלחנו להשיב מיד, אבל ההודעה נשמרה ונשיב בקרוב.", err_busy: "העוזר שלנו עמוס מאוד כרגע. ההודעה שלך נשמרה; נשיב בהקדם האפשרי, או שנציג יוכל לעזור.",
       err_conversation_closed: "השיחה הסתיימה. שלחו הודעה חדשה כדי להתחיל שיחה חדשה.", err_generic: "משהו השתבש. נא לנסות שוב.",
       solved: "הבעיה נפתרה", human: "שיחה עם נציג", agent_helping: "{name} איתך בשיחה", agent_typing: "{name} מקליד/ה…", contact_title: "השאירו פרטים ונחזור אליכם.",
@@ -165,7 +165,7 @@
     fa: { title: "پشتیبانی مشتریان", open: "باز کردن گفتگو", close: "بستن گفتگو", placeholder: "پیام خود را بنویسید…", send: "ارسال",
       connecting: "در حال اتصال…", reconnecting: "در حال اتصال دوباره…", offline: "آفلاین — وقتی برگردید پیام شما را می‌فرستیم", online: "آنلاین",
       typing: "دستیار در حال نوشتن است…", sending: "در حال ارسال…", welcome: "سلام! چطور می‌توانیم کمکتان کنیم؟", you: "شما", bot: "دستیار", agent: "کارشناس",
-      err_text_too_long: "پیام خیلی طولانی است (حداکثر ۴۰۰۰ نویسه).", err_rate_limited: "پیام‌ها را خیلی سریع می‌فرستید. لطفاً کمی صبر کنید.",
+      err_text_too_long: "پیام خیلی طولانی است (حداکثر ۴۰۰۰ نویسه).", err_rate_limited: "پیام‌ها را خیلی سریع می‌فرستید. لطفاً کمی صبر کنید.", limited_start: "گفتگوهای زیادی از شبکه شما شروع شده است. {when} دوباره تلاش می‌کنیم.", err_rate_limited_wait: "پیام‌ها را خیلی سریع می‌فرستید. {when} دوباره تلاش می‌کنیم.",
       err_empty_text: "لطفاً ابتدا پیامی بنویسید.", err_unavailable: "نتوانستیم فوراً پاسخ دهیم، اما پیام شما ذخیره شد و به‌زودی پاسخ می‌دهیم.", err_busy: "دستیار ما اکنون بسیار مشغول است. پیام شما ذخیره شد؛ در اولین فرصت پاسخ می‌دهیم، یا یکی از همکاران می‌تواند کمک کند.",
       err_conversation_closed: "این گفتگو به پایان رسیده است. برای شروع گفتگوی جدید، پیام تازه‌ای بفرستید.", err_generic: "مشکلی پیش آمد. لطفاً دوباره تلاش کنید.",
       solved: "مشکل حل شد", human: "گفتگو با کارشناس", agent_helping: "{name} به شما کمک می‌کند", agent_typing: "{name} در حال نوشتن است…", contact_title: "اطلاعات تماس خود را بگذارید تا با شما تماس بگیریم.",
@@ -184,6 +184,14 @@
   const PHONE_RE = /^\+?[\d\s().\/-]+$/;
   const CONNECT_TIMEOUT_MS = 15000;
   const REFUSALS_BEFORE_NEW_CONVERSATION = 3;
+  // A reply that shows no progress (no delta, no done) this long may have lost a frame: ask for what was missed
+  // (`resume` from the last seq seen), then again after twice as long, up to STALL_MAX_MS.
+  const STALL_MS = 8000;
+  const STALL_MAX_MS = 60000;
+  const RETRY_AFTER_MAX_S = 3600; // a server's Retry-After beyond this is taken as this
+  // The socket's subprotocol, and the prefix of the one carrying the token: a header, never the URL (access logs).
+  const SUBPROTOCOL = "supportbot";
+  const TOKEN_PROTOCOL = "supportbot.token.";
 
   // ------------------------------------------------------------ configuration
   const script = document.currentScript || document.querySelector('script[src*="supportbot/widget"]');
@@ -276,7 +284,10 @@
     refusals: 0, // socket closes before open, in a row
     replacedConversation: false,
     spareConversation: null, // made after repeated refusals, used if the stored one is refused once more
-    open: false, unread: 0, noticeKey: "", noticeTimer: 0,
+    open: false, unread: 0, noticeKey: "", noticeTimer: 0, noticeUntil: 0,
+    retryAt: 0, // while refused with a Retry-After ("limited"): when the widget tries again
+    resumePending: false, // a resume was sent and its resume.done has not come
+    stallTimer: 0, stallDelay: STALL_MS, outboxTimer: 0,
     ...freshPeople(),
   };
   state.language = primaryTag((state.conversation && state.conversation.language) || config.locale) || "en";
@@ -296,6 +307,18 @@
   const uiLanguage = () => (STRINGS[state.language] ? state.language : "en");
   const t = (key) => STRINGS[uiLanguage()][key] || STRINGS.en[key] || STRINGS.en.err_generic;
   const errorKey = (code) => "err_" + (ERROR_KEYS.has(code) ? code : "generic");
+  // "in 5 minutes", in the UI language, for a wait of `seconds`; the sentence has a {when} for it.
+  function whenText(seconds) {
+    const s = Math.max(1, Math.ceil(seconds));
+    const [n, unit] = s < 60 ? [s, "second"] : s < 7200 ? [Math.ceil(s / 60), "minute"] : [Math.ceil(s / 3600), "hour"];
+    try { return new Intl.RelativeTimeFormat(uiLanguage(), { numeric: "always" }).format(n, unit); } catch (e) { return `${n} ${unit}s`; }
+  }
+  const tWhen = (key, until) => t(key).replace("{when}", whenText((until - Date.now()) / 1000));
+  // Seconds from a refusal's retry_after (or Retry-After header); null when it has none.
+  function retrySeconds(value) {
+    const n = Number(value);
+    return Number.isFinite(n) && n > 0 ? Math.min(n, RETRY_AFTER_MAX_S) : null;
+  }
   const botSilent = () => state.handoff !== "bot"; // waiting for or with a person, or resolved: no bot reply comes
   const clean = (value, max) => (typeof value === "string" ? value.trim().slice(0, max) : "");
 
@@ -336,6 +359,7 @@ svg { width: 20px; height: 20px; display: block; }
 .status[data-state="online"] .dot { background: #16a34a; }
 .status[data-state="connecting"] .dot, .status[data-state="reconnecting"] .dot { background: #d97706; }
 .status[data-state="offline"] .dot, .status[data-state="error"] .dot { background: #dc2626; }
+.status[data-state="limited"] .dot { background: #d97706; }
 .close { flex: none; width: 36px; height: 36px; border: 0; border-radius: 10px; display: grid; place-items: center; background: transparent; color: var(--muted); }
 .close:hover { background: var(--bubble); color: var(--fg); }
 .human { flex: none; max-width: 120px; display: flex; align-items: center; gap: 5px; padding: 5px 9px; border: 1px solid var(--line); border-radius: 999px;
@@ -602,8 +626,38 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
 
   function expectReply(seq) {
     if (botSilent() || replyByReplyTo.has(seq) || awaitingReply.has(seq)) return;
-    awaitingReply.set(seq, setTimeout(() => stopAwaiting(seq), TYPING_TIMEOUT_MS));
+    // Before the dots give up, one last resume: the reply may be stored and its frames lost.
+    awaitingReply.set(seq, setTimeout(() => { sendResume(); stopAwaiting(seq); }, TYPING_TIMEOUT_MS));
     renderTyping();
+    noteProgress();
+  }
+
+  // ------------------------------------------------------------------ stalls
+  // The channel layer delivers at most once: a reply's deltas or its bot.done can be lost. While a reply is owed and
+  // nothing arrives for it, resume from the last seq seen; the replay's bot.done (deduped by seq) replaces the bubble.
+  const replyPending = () => !botSilent() && (awaitingReply.size > 0 || [...replyByReplyTo.values()].some((m) => m.state === "streaming"));
+
+  function noteProgress() {
+    state.stallDelay = STALL_MS;
+    armStall();
+  }
+
+  function armStall() {
+    clearTimeout(state.stallTimer);
+    state.stallTimer = 0;
+    if (state.connected && replyPending()) state.stallTimer = setTimeout(onStall, state.stallDelay);
+  }
+
+  function onStall() {
+    state.stallTimer = 0;
+    if (!state.connected || !replyPending()) return;
+    sendResume();
+    state.stallDelay = Math.min(state.stallDelay * 2, STALL_MAX_MS);
+    armStall();
+  }
+
+  function sendResume() {
+    if (sendFrame({ type: "resume", after_seq: state.lastSeq })) state.resumePending = true;
   }
 
   function stopAwaiting(seq) {
@@ -663,7 +717,7 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     ui.typingText.textContent = t("typing");
     renderLauncher();
     renderStatus();
-    ui.notice.textContent = state.noticeKey ? t(state.noticeKey) : "";
+    ui.notice.textContent = noticeText();
     for (const row of ui.log.children) renderMessage(messageOfRow.get(row));
     renderPeople();
   }
@@ -681,14 +735,22 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
 
   function renderStatus() {
     ui.status.dataset.state = state.status;
-    ui.statusText.textContent = state.status === "idle" ? "" : state.status === "error" ? t("err_generic") : t(state.status);
+    const s = state.status;
+    ui.statusText.textContent = s === "idle" ? "" : s === "error" ? t("err_generic") : s === "limited" ? tWhen("limited_start", state.retryAt) : t(s);
   }
 
-  function showNotice(key) {
+  // A notice stays 8 s, or until `seconds` from now when it names a wait ("We'll try again in 5 seconds").
+  function showNotice(key, seconds) {
     state.noticeKey = key;
-    ui.notice.textContent = t(key);
+    state.noticeUntil = seconds ? Date.now() + seconds * 1000 : 0;
+    ui.notice.textContent = noticeText();
     clearTimeout(state.noticeTimer);
-    state.noticeTimer = setTimeout(() => { state.noticeKey = ""; ui.notice.textContent = ""; }, 8000);
+    state.noticeTimer = setTimeout(() => { state.noticeKey = ""; ui.notice.textContent = ""; }, Math.max(8000, seconds * 1000 || 0));
+  }
+
+  function noticeText() {
+    if (!state.noticeKey) return "";
+    return state.noticeUntil ? tWhen(state.noticeKey, state.noticeUntil) : t(state.noticeKey);
   }
 
   // --------------------------------------------------------------- connection
@@ -729,19 +791,33 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     state.reconnectTimer = setTimeout(() => { state.reconnectTimer = 0; ensureConnected(); }, ceiling / 2 + Math.random() * (ceiling / 2));
   }
 
-  // POST /api/conversations. Returns {body} on 201, else {status} (0: no answer at all).
+  // POST /api/conversations. Returns {body} on 201, else {status, retryAfter} (status 0: no answer at all;
+  // retryAfter: seconds, with a 429).
   async function postConversation() {
     try {
       const response = await fetch(config.server + "/api/conversations", {
         method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ locale: config.locale, visitor: visitorId() }),
       });
+      if (response.status === 429) {
+        let refusal = null;
+        try { refusal = await response.json(); } catch (e) { /* the header may still say */ }
+        return { status: 429, retryAfter: retrySeconds(refusal && refusal.retry_after) || retrySeconds(response.headers.get("Retry-After")) };
+      }
       const body = response.ok ? await response.json() : null;
       if (body && typeof body.conversation === "string" && typeof body.ws === "string") return { body };
       return { status: response.status };
     } catch (e) {
       return { status: 0 }; // network failure or unreadable body
     }
+  }
+
+  // Refused with a wait (429): say so, with the time, and try again then, not before.
+  function waitAndRetry(seconds) {
+    clearTimeout(state.reconnectTimer);
+    state.retryAt = Date.now() + seconds * 1000;
+    setStatus("limited");
+    state.reconnectTimer = setTimeout(() => { state.reconnectTimer = 0; ensureConnected(); }, seconds * 1000 + Math.random() * 1000);
   }
 
   function adoptConversation(body) {
@@ -754,11 +830,13 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
   async function startConversation() {
     state.busy = true;
     setStatus(state.attempt ? "reconnecting" : "connecting");
-    const { body, status } = await postConversation();
+    const { body, status, retryAfter } = await postConversation();
     state.busy = false;
     if (body) {
       adoptConversation(body);
       connect();
+    } else if (status === 429 && retryAfter) {
+      waitAndRetry(retryAfter);
     } else if (status >= 400 && status < 500 && status !== 429) {
       state.stopped = true; // 400/403: the same request will be refused again; a new send clears this
       setStatus("error");
@@ -784,8 +862,12 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
   function connect() {
     const url = new URL(state.conversation.ws, config.server);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const token = state.conversation.token;
+    // The token goes in Sec-WebSocket-Protocol, never in the URL that proxies log; a path stored by an older
+    // server still carries ?token=, which is dropped.
+    if (token) url.search = "";
     let ws;
-    try { ws = new WebSocket(url.href); } catch (e) { scheduleReconnect(); return; }
+    try { ws = token ? new WebSocket(url.href, [SUBPROTOCOL, TOKEN_PROTOCOL + token]) : new WebSocket(url.href); } catch (e) { scheduleReconnect(); return; }
     state.socket = ws;
     let opened = false, timedOut = false;
     setStatus(state.attempt || state.refusals ? "reconnecting" : "connecting");
@@ -799,10 +881,11 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
       // Open: the stored conversation is fine after all, so a spare one made in handshakeRefused stays unused.
       Object.assign(state, { connected: true, attempt: 0, refusals: 0, replacedConversation: false, spareConversation: null, replaying: true });
       setStatus("online");
-      sendFrame({ type: "resume", after_seq: state.lastSeq });
+      sendResume();
       // Everything not yet acknowledged goes again, in order, with the same client_id: the server stores it once.
       for (const item of state.outbox) sendFrame({ type: "message", client_id: item.client_id, text: item.text });
       if (state.escalateQueued) sendEscalate();
+      noteProgress();
     };
     ws.onmessage = (event) => {
       if (ws !== state.socket) return;
@@ -813,7 +896,8 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     ws.onclose = () => {
       clearTimeout(timer);
       if (ws !== state.socket) return;
-      Object.assign(state, { socket: null, connected: false, replaying: false });
+      Object.assign(state, { socket: null, connected: false, replaying: false, resumePending: false });
+      armStall(); // not connected: stops the stall watchdog until the next open
       renderBusy();
       formsLostSocket();
       if (!opened && !timedOut) handshakeRefused(); else scheduleReconnect();
@@ -858,7 +942,7 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
       case "bot.retract": return onRestart(frame); // the guard stopped it; the safe reply follows in bot.done
       case "message": return onMessage(frame);
       case "resume.done":
-        state.replaying = false;
+        Object.assign(state, { replaying: false, resumePending: false });
         if (Number.isInteger(frame.last_seq) && frame.last_seq > state.lastSeq) state.lastSeq = frame.last_seq;
         return undefined;
       case "error": return onError(frame);
@@ -904,6 +988,7 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     msg.text.appendData(frame.text);
     renderBusy();
     followBottom();
+    noteProgress();
   }
 
   // The worker generating this reply was lost and another one starts over: drop the partial text.
@@ -914,6 +999,7 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     setMessageState(msg, "streaming");
     setText(msg, "");
     renderBusy();
+    noteProgress();
   }
 
   function onDone(frame) {
@@ -928,6 +1014,7 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     showOfferHandoff(msg, frame.offer_handoff === true);
     renderBusy();
     if (!wasDone) countUnread();
+    noteProgress();
   }
 
   // Where a reply's answer comes from: links under it. Only http(s) links, or paths on our
@@ -988,6 +1075,8 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
   }
 
   function onError(frame) {
+    const wait = frame.code === "rate_limited" ? retrySeconds(frame.retry_after) : null;
+    if (wait) return onRateLimited(frame, wait);
     if (typeof frame.client_id !== "string" && formError(frame.code)) return;
     const key = errorKey(frame.code);
     const msg = typeof frame.client_id === "string" ? byClientId.get(frame.client_id) : null;
@@ -1002,6 +1091,25 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
     if (msg) setMessageState(msg, "failed", key); else showNotice(key);
     // A resolved conversation takes no more messages: forget it so the next message starts a new one.
     if (frame.code === "conversation_closed") { forgetConversation(); state.wanted = false; }
+  }
+
+  // Over a budget, with the wait: say so, with the time, and send again then. A refused message stays in the outbox
+  // (same client_id: stored once); a refused resume is asked again; a form is given back to the customer.
+  function onRateLimited(frame, seconds) {
+    showNotice("err_rate_limited_wait", seconds);
+    if (typeof frame.client_id === "string") {
+      if (!state.outboxTimer) state.outboxTimer = setTimeout(resendOutbox, seconds * 1000);
+    } else if (state.resumePending) {
+      state.resumePending = false;
+      setTimeout(sendResume, seconds * 1000);
+    } else {
+      formError(frame.code);
+    }
+  }
+
+  function resendOutbox() {
+    state.outboxTimer = 0;
+    for (const item of state.outbox) sendFrame({ type: "message", client_id: item.client_id, text: item.text });
   }
 
   // ------------------------------------------------------------------- people

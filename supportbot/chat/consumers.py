@@ -68,11 +68,12 @@ class Reading:
 
 def _read(
     text: str, locale: str, history: list[str], *, budget: Budget, public_id: str, address: str
-) -> Reading | None:
-    """Spend the message budget, then read the text; None when over budget. One trip off
-    the event loop for both."""
-    if not budget.allow(public_id, address):
-        return None
+) -> Reading | int:
+    """Spend the message budget, then read the text; over budget, the seconds to wait
+    instead. One trip off the event loop for both."""
+    wait = budget.spend(public_id, address)
+    if wait:
+        return wait
     verdict = screen_input(text)
     return Reading(
         verdict,
@@ -110,8 +111,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         public_id = self.scope["url_route"]["kwargs"]["conversation"]
-        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        token = (query.get("token") or [None])[0]
+        offered = list(self.scope.get("subprotocols") or [])
+        token = frames.token_from_subprotocols(offered)
+        if token is None:
+            # Deprecated: old widgets put the token in the query string, where proxies
+            # log it. Accepted until they are gone (docs/protocol.md, "The socket").
+            query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+            token = (query.get("token") or [None])[0]
         conversation, languages = await database_sync_to_async(_open)(public_id, token)
         if conversation is None:
             await self.close(code=CLOSE_FORBIDDEN)
@@ -124,7 +130,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # socket's acks and the other tabs' messages: no database trip per message.
         self.languages = deque(languages, maxlen=HISTORY_LANGUAGES)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
+        # A browser that offered subprotocols fails a handshake that picks none of them.
+        await self.accept(frames.SUBPROTOCOL if frames.SUBPROTOCOL in offered else None)
         get_dispatcher().customer_joined(self.public_id)
 
     async def disconnect(self, code: int) -> None:
@@ -151,17 +158,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(command, SendMessage):
             await self.handle_message(command)
         elif isinstance(command, Resume):
-            if not await self.spend(resume_budget()):
-                await self.send_json(
-                    frames.error("rate_limited", "Too many resumes; wait a minute.")
-                )
+            if wait := await self.spend(resume_budget()):
+                await self.send_json(frames.rate_limited("Too many resumes.", wait))
                 return
             await self.handle_resume(command)
         elif isinstance(command, Typing):
             await self.handle_typing()
-        elif not await self.spend(message_budget()):
+        elif wait := await self.spend(message_budget()):
             # Frames that write to the database share the messages' budget.
-            await self.send_json(frames.error("rate_limited", "Too many requests; wait a moment."))
+            await self.send_json(frames.rate_limited("Too many requests.", wait))
         elif isinstance(command, Escalate):
             await self.handle_escalate()
         elif isinstance(command, Resolve):
@@ -171,9 +176,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         elif isinstance(command, Csat):
             await self.handle_csat(command)
 
-    async def spend(self, budget: Budget) -> bool:
-        """One unit of ``budget``, shared with every socket of this conversation and address."""
-        return await sync_to_async(budget.allow, thread_sensitive=False)(
+    async def spend(self, budget: Budget) -> int:
+        """One unit of ``budget``, shared with every socket of this conversation and address:
+        0, or the seconds to wait when it is spent."""
+        return await sync_to_async(budget.spend, thread_sensitive=False)(
             self.public_id, self.address
         )
 
@@ -244,10 +250,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 frames.error("unavailable", "The message could not be checked.", client_id)
             )
             return
-        if reading is None:
-            await self.send_json(
-                frames.error("rate_limited", "Too many messages; wait a few seconds.", client_id)
-            )
+        if isinstance(reading, int):
+            await self.send_json(frames.rate_limited("Too many messages.", reading, client_id))
             return
         try:
             result = await database_sync_to_async(services.receive_customer_message)(

@@ -8,10 +8,31 @@ from uuid import UUID
 
 from supportbot.chat.models import Actor, Message
 
+# The socket's subprotocol, and the prefix of the one that carries the conversation's
+# token: ``new WebSocket(url, [SUBPROTOCOL, TOKEN_PREFIX + token])``. A header, so the
+# token never reaches a proxy's access log the way a URL does (docs/protocol.md).
+SUBPROTOCOL = "supportbot"
+TOKEN_PREFIX = "supportbot.token."
 
-def socket_path(public_id: UUID, token: str) -> str:
-    """Where the widget connects; must match ``routing.websocket_urlpatterns``."""
-    return f"/ws/chat/{public_id}/?{urlencode({'token': token})}"
+
+def socket_path(public_id: UUID, token: str | None = None) -> str:
+    """Where the widget connects; must match ``routing.websocket_urlpatterns``. With
+    ``token``: the deprecated form with the token in the query string (old widgets)."""
+    path = f"/ws/chat/{public_id}/"
+    return f"{path}?{urlencode({'token': token})}" if token is not None else path
+
+
+def socket_subprotocols(token: str) -> list[str]:
+    """What a client offers in ``Sec-WebSocket-Protocol`` to open a conversation's socket."""
+    return [SUBPROTOCOL, TOKEN_PREFIX + token]
+
+
+def token_from_subprotocols(offered: list[str]) -> str | None:
+    """The token a client offered as a subprotocol, if any."""
+    for protocol in offered:
+        if protocol.startswith(TOKEN_PREFIX):
+            return protocol[len(TOKEN_PREFIX) :]
+    return None
 
 
 def ack(message: Message) -> dict[str, Any]:
@@ -23,11 +44,20 @@ def ack(message: Message) -> dict[str, Any]:
     }
 
 
-def error(code: str, detail: str, client_id: str | None = None) -> dict[str, Any]:
+def error(
+    code: str, detail: str, client_id: str | None = None, *, retry_after: int | None = None
+) -> dict[str, Any]:
     frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
     if client_id is not None:
         frame["client_id"] = client_id
+    if retry_after is not None:
+        frame["retry_after"] = retry_after  # seconds until the same frame may be sent again
     return frame
+
+
+def rate_limited(detail: str, retry_after: int, client_id: str | None = None) -> dict[str, Any]:
+    """A frame refused by a budget; ``retry_after``: seconds until it may be sent again."""
+    return error("rate_limited", detail, client_id, retry_after=retry_after)
 
 
 def bot_delta(reply_to_seq: int, text: str) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from supportbot.chat.models import (
     Message,
     Priority,
     Reason,
+    client_key,
     hash_token,
 )
 from supportbot.chat.prompts import build_reply_job
@@ -63,9 +64,10 @@ class CustomerMessageResult:
 
 
 def create_conversation(
-    *, locale: str | None, visitor_id: str, origin: str = ""
+    *, locale: str | None, visitor_id: str, origin: str = "", client_address: str = ""
 ) -> tuple[Conversation, str]:
-    """Open a conversation; return it and its secret token (only the hash is stored)."""
+    """Open a conversation; return it and its secret token (only the hash is stored).
+    ``client_address`` is kept only as a keyed hash, for per-source caps."""
     token = secrets.token_urlsafe(16)  # 128 bits
     language = normalize_locale(locale) or "en"
     with transaction.atomic():
@@ -78,6 +80,7 @@ def create_conversation(
             language=language,
             variant=placement.variant,
             arm=placement.arm,
+            client_key=client_key(client_address) if client_address else "",
         )
         conversation.log(
             ConversationEvent.Kind.CREATED, to_state=conversation.state, actor=Actor.CUSTOMER

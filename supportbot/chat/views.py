@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -15,7 +14,7 @@ from supportbot.chat import services
 from supportbot.chat.clients import client_address
 from supportbot.chat.frames import socket_path
 from supportbot.chat.origins import origin_allowed
-from supportbot.chat.ratelimit import allow_in_cache
+from supportbot.chat.ratelimit import conversation_budget
 
 
 def _error(status: int, code: str, detail: str) -> JsonResponse:
@@ -27,8 +26,16 @@ def _with_cors(response: HttpResponse, origin: str | None) -> HttpResponse:
         response["Access-Control-Allow-Origin"] = origin
         response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
         response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Expose-Headers"] = "Retry-After"
         response["Access-Control-Max-Age"] = "600"
         response["Vary"] = "Origin"
+    return response
+
+
+def _rate_limited(retry_after: int) -> JsonResponse:
+    """429 with the wait in seconds, in the header and in the body (docs/protocol.md)."""
+    response = JsonResponse({"error": "rate_limited", "retry_after": retry_after}, status=429)
+    response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -48,9 +55,6 @@ def create_conversation(request: HttpRequest) -> HttpResponse:
         return _error(403, "origin_not_allowed", "This site may not embed the chat.")
     if request.method == "OPTIONS":
         return _with_cors(HttpResponse(status=204), origin)
-    limit = settings.SUPPORTBOT["CONVERSATIONS_PER_HOUR_PER_IP"]
-    if not allow_in_cache(f"conv-create:{_client_ip(request)}", limit, 3600):
-        return _with_cors(_error(429, "rate_limited", "Too many conversations."), origin)
     try:
         payload = json.loads(request.body or b"{}")
     except ValueError:
@@ -65,14 +69,20 @@ def create_conversation(request: HttpRequest) -> HttpResponse:
             _error(400, "invalid_field", "'visitor' must be a string of at most 64 characters."),
             origin,
         )
+    # Per visitor at this address, under a higher ceiling for the whole address: a shop's
+    # office (one NAT address) is many visitors, not one.
+    address = _client_ip(request)
+    wait = conversation_budget().spend(f"{address}/{visitor}", address)
+    if wait:
+        return _with_cors(_rate_limited(wait), origin)
     conversation, token = services.create_conversation(
-        locale=locale, visitor_id=visitor, origin=origin or ""
+        locale=locale, visitor_id=visitor, origin=origin or "", client_address=address
     )
-    ws_path = socket_path(conversation.public_id, token)
     body = {
         "conversation": str(conversation.public_id),
         "token": token,
-        "ws": ws_path,
+        # The token travels in Sec-WebSocket-Protocol, never in the URL (access logs).
+        "ws": socket_path(conversation.public_id),
         "language": conversation.language,
     }
     return _with_cors(JsonResponse(body, status=201), origin)

@@ -24,7 +24,8 @@ def test_creates_a_conversation_with_a_token_for_its_socket(client):
         conversation.token_matches(body["token"]) and body["token"] not in conversation.token_hash
     )
     assert len(body["token"]) >= 22  # 128 bits, url-safe base64
-    assert body["ws"] == f"/ws/chat/{conversation.public_id}/?token={body['token']}"
+    # The token goes in Sec-WebSocket-Protocol, never in the URL (tests/chat/test_socket_auth.py).
+    assert body["ws"] == f"/ws/chat/{conversation.public_id}/"
     assert ConversationEvent.objects.get(conversation=conversation).kind == "created"
 
 

@@ -97,7 +97,7 @@ async def open_conversation(visitor: str | None) -> dict:
 async def chat(connect, visitor: str | None) -> dict:
     """One visitor's visit: open, connect, resume, ask, read the streamed reply."""
     opened = await open_conversation(visitor)
-    ws, connected = await connect(path=opened["ws"])
+    ws, connected = await connect(path=opened["ws"], token=opened["token"])
     assert connected
     await ws.send_json_to({"type": "resume", "after_seq": 0})
     await receive_until(ws, "resume.done")
