@@ -51,6 +51,7 @@ class ServeResult(enum.StrEnum):
     JOINED = "joined"  # a copy of a job this runtime was still generating
     BLOCKED = "blocked"  # the output guard stopped it; a safe reply was stored instead
     REPLACED = "replaced"  # a quality check stopped it; the source's text (or a person) instead
+    GAVE_UP = "gave_up"  # earlier generations kept dying with their worker: not tried again
 
 
 class ReplySink(Protocol):
@@ -65,6 +66,16 @@ class ReplySink(Protocol):
 
     def job_started(self, job: ReplyJob) -> None:
         """Record that this process is generating ``job`` (so its death can be noticed)."""
+
+    def begin_attempt(self, job: ReplyJob) -> bool:
+        """Count one more generation of ``job``'s reply, where every delivery of the job
+        sees it, before the engine sees the prompt. False: too many earlier generations
+        never ended (they took their worker down); the sink has given the job up (the
+        failure recorded once, the customer told and offered a person) and ended its
+        records."""
+
+    def end_attempt(self, job: ReplyJob) -> None:
+        """The generation counted by ``begin_attempt`` ended, however (its worker lived)."""
 
     def job_abandoned(self, job: ReplyJob, *, will_retry: bool) -> None:
         """The job ends without a stored reply; ``will_retry``: it is queued again."""
@@ -109,6 +120,7 @@ class Generation:
     job: ReplyJob
     relay: concurrent.futures.Future[RelayResult]
     done: concurrent.futures.Future[ServeResult]
+    attempt_counted: bool = False
 
 
 class WorkerRuntime:
@@ -221,6 +233,10 @@ class WorkerRuntime:
                 return ServeResult.JOINED
             placeholder = Generation(job, concurrent.futures.Future(), done)
             self._inflight[job.request_id] = placeholder
+        if not self._begin_attempt(placeholder):
+            self._forget(placeholder, ServeResult.GAVE_UP)
+            self._finished(job)
+            return ServeResult.GAVE_UP
         try:
             prompt = job.render(self.engine.tokenizer, instruct=self.engine.is_instruct)
             request = job.generation_request(prompt)
@@ -231,10 +247,12 @@ class WorkerRuntime:
 
             self.engine.submit(request, self.metrics.observe(to_loop))
         except QueueFull as exc:
+            self._end_attempt(placeholder)
             self._forget(placeholder, None)
             raise EngineBusy(str(exc)) from exc
         except Exception:
             logger.exception("preparing %s failed", job.request_id)
+            self._end_attempt(placeholder)
             self._forget(placeholder, None)
             self._finished(job)
             raise
@@ -267,9 +285,39 @@ class WorkerRuntime:
         try:
             result = self._finish(generation)
         finally:
+            self._end_attempt(generation)
             self._forget(generation, result)
             self._finished(generation.job)
         return result
+
+    def _begin_attempt(self, generation: Generation) -> bool:
+        """False: the job is given up. Counting fails open (a database hiccup must not
+        stop replies); such a generation is simply not counted, nor is it by a sink that
+        keeps no count (a replay's, a test's)."""
+        begin = getattr(self.sink, "begin_attempt", None)
+        if begin is None:
+            return True
+        try:
+            allowed = begin(generation.job)
+        except Exception:
+            logger.exception("counting the attempt at %s failed", generation.job.request_id)
+            return True
+        if not allowed:
+            logger.error(
+                "%s gave up: its generations kept ending with their worker",
+                generation.job.request_id,
+            )
+        generation.attempt_counted = allowed
+        return allowed
+
+    def _end_attempt(self, generation: Generation) -> None:
+        if not generation.attempt_counted:
+            return
+        generation.attempt_counted = False
+        try:
+            self.sink.end_attempt(generation.job)
+        except Exception:
+            logger.exception("ending the attempt at %s failed", generation.job.request_id)
 
     def _finished(self, job: ReplyJob) -> None:
         try:

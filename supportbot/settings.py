@@ -173,6 +173,9 @@ SUPPORTBOT = {
     # New conversations per hour per visitor id at an address, and for all the visitors
     # behind one address (an office NAT is many visitors): docs/protocol.md, "Limits".
     "CONVERSATIONS_PER_HOUR_PER_IP": env_int("SUPPORTBOT_CONVERSATIONS_PER_HOUR", 60, minimum=1),
+    # Generations of one reply that may die with their worker before it is given up
+    # (bot_failed, the customer offered a person): docs/workers.md.
+    "MAX_REPLY_ATTEMPTS": env_int("SUPPORTBOT_MAX_REPLY_ATTEMPTS", 3, minimum=1),
     "CONVERSATIONS_PER_HOUR_PER_ADDRESS": env_int(
         "SUPPORTBOT_CONVERSATIONS_PER_HOUR_PER_ADDRESS", 1000, minimum=1
     ),

@@ -88,15 +88,19 @@ SOURCE_TEXT = "source_text"
 SMALL_TALK = "small_talk"
 
 
-def bot_failed(reply_to_seq: int) -> dict[str, Any]:
-    """The generation ended without a reply; nothing was stored and resume will retry."""
-    return {
+def bot_failed(reply_to_seq: int, *, offer_handoff: bool = False) -> dict[str, Any]:
+    """The generation ended without a reply; nothing was stored and resume will retry.
+    ``offer_handoff``: the workers gave up on it; the widget offers a person."""
+    frame: dict[str, Any] = {
         "type": "bot.done",
         "reply_to": reply_to_seq,
         "seq": None,
         "text": "",
         "finish_reason": "error",
     }
+    if offer_handoff:
+        frame["offer_handoff"] = True
+    return frame
 
 
 def bot_restart(reply_to_seq: int) -> dict[str, Any]:

@@ -163,6 +163,30 @@ def store_bot_reply(
     return reply, True
 
 
+# ``bot_failed`` reason of a reply given up after its generations kept dying with their worker.
+ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+
+
+def store_given_up(reply_to_id: int, *, attempts: int, record: bool = True) -> None:
+    """The workers gave up answering one customer message (each of ``attempts`` generations
+    died with its worker): log ``bot_failed`` when ``record`` (once per message; the caller
+    decides), and tell the customer after commit: the failure, with the offer of a person
+    the widget shows under a reply that has no answer (``offer_handoff``)."""
+    customer_message = Message.objects.select_related("conversation").get(pk=reply_to_id)
+    conversation = customer_message.conversation
+    with transaction.atomic():
+        if record:
+            conversation.log(
+                ConversationEvent.Kind.BOT_FAILED,
+                actor=Actor.BOT,
+                reason=ATTEMPTS_EXHAUSTED,
+                message=customer_message,
+                data={"attempts": attempts},
+            )
+        frame = frames.bot_failed(customer_message.seq, offer_handoff=True)
+        broadcast.to_customers_on_commit(str(conversation.public_id), frame)
+
+
 def store_blocked_reply(
     reply_to_id: int, outcome: ReplyOutcome, verdict: Verdict
 ) -> Message | None:

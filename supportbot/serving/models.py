@@ -46,3 +46,31 @@ class GenerationRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.variant} {self.finish_reason}"
+
+
+class ReplyAttempt(models.Model):
+    """How often workers started generating the answer to one customer message, and how
+    often such a generation came to an end (stored, failed, aborted: anything but a crash).
+
+    A generation that never ends took its worker process with it (SIGKILL, segfault, out
+    of memory). Counted in the database, so every delivery of the job sees the count: the
+    registry's restart, the broker's redelivery, a ``resume`` that queues it again.
+    ``attempts.begin`` refuses a new start once ``SUPPORTBOT_MAX_REPLY_ATTEMPTS`` such
+    generations never ended, and the job is given up (``given_up_at``).
+    """
+
+    reply_to = models.OneToOneField(
+        "chat.Message", on_delete=models.CASCADE, related_name="reply_attempts"
+    )
+    started = models.PositiveIntegerField(default=0)
+    ended = models.PositiveIntegerField(default=0)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    given_up_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"message {self.reply_to_id}: {self.started} started, {self.ended} ended"
+
+    @property
+    def unfinished(self) -> int:
+        """Generations started that never ended (lost with their worker, or still running)."""
+        return self.started - self.ended

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from channels.layers import get_channel_layer
-from django.db import OperationalError, close_old_connections
+from django.db import OperationalError, close_old_connections, transaction
 
 from inference_worker.jobs import ReplyJob
 from inference_worker.output_guard import Checker, GuardDecision
@@ -24,7 +24,7 @@ from supportbot.chat import broadcast, frames, replies
 from supportbot.chat.models import Actor, Message
 from supportbot.detectors.bot_handover import bot_cannot_help
 from supportbot.safety.guard import blocked_verdict
-from supportbot.serving import reply_checks, reply_slots
+from supportbot.serving import attempts, reply_checks, reply_slots
 from supportbot.serving.accounting import record_generation
 from supportbot.serving.models import GenerationRecord
 
@@ -105,6 +105,22 @@ class DjangoReplySink:
 
     def job_abandoned(self, job: ReplyJob, *, will_retry: bool) -> None:
         self.records.ended(job, answered=False, will_retry=will_retry)
+
+    def begin_attempt(self, job: ReplyJob) -> bool:
+        limit = attempts.max_attempts()
+        if attempts.begin(job.reply_to_id, limit):
+            return True
+        # Every delivery from now on lands here (a late broker redelivery, a resume that
+        # queues the unanswered message again): the failure is recorded once, and whoever
+        # is connected hears it each time.
+        with broadcast.publishing_through(self._publisher()), transaction.atomic():
+            first = attempts.give_up(job.reply_to_id)
+            replies.store_given_up(job.reply_to_id, attempts=limit, record=first)
+        self.records.ended(job, answered=False)
+        return False
+
+    def end_attempt(self, job: ReplyJob) -> None:
+        attempts.end(job.reply_to_id)
 
     def output_checker(self, job: ReplyJob) -> Checker | None:
         return reply_checks.reply_checker(job)
