@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint bench-engine clean
+.PHONY: run test test-postgresql install lint bench-engine clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The suite again on PostgreSQL (CI runs both). Browser tests are left out: their live
+# server keeps its own SQLite database whatever this run uses.
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/supportbot_ci
+test-postgresql: $(STAMP)
+	DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -m "not browser"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -27,10 +27,15 @@ app.autodiscover_tasks()
 def _start_engine(sender, **kwargs) -> None:
     """Load the variant's model before the worker takes its first job."""
     from supportbot.serving import worker_process
+    from supportbot.serving.queues import translate_queue, variant_of_queues
 
+    queues = sender.app.amqp.queues
     try:
+        # A variant's workers also make its agents' translations: started with only
+        # -Q variant.<name>, they still take translate.<name> (docs/workers.md).
+        queues.select_add(translate_queue(variant_of_queues(sorted(queues.consume_from))))
         worker_process.configure_worker(
-            queues=sorted(sender.app.amqp.queues.consume_from),
+            queues=sorted(queues.consume_from),
             hostname=sender.hostname,
             concurrency=int(sender.concurrency),
             pool=getattr(sender.pool_cls, "__module__", str(sender.pool_cls)),

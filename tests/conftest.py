@@ -101,3 +101,33 @@ def _stop_engine_thread_at_exit():
     from supportbot.chat.dispatching import get_dispatcher
 
     get_dispatcher().shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_postgresql_before_flush(request):
+    """On PostgreSQL, wait for other sessions (the in-process engine's threads storing a
+    reply, a socket's database thread) to finish their transactions before the test's
+    TRUNCATE: otherwise the flush and a late write can deadlock. SQLite needs none."""
+    import os
+
+    if not request.node.get_closest_marker("django_db") or not os.environ.get(
+        "DATABASE_URL", ""
+    ).startswith("postgres"):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # so this teardown runs before its flush
+    yield
+    import time
+
+    from django.db import connection
+
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)

@@ -4,6 +4,8 @@ differs. The policies themselves are settings (supportbot/settings.py, docs/depl
 
 from __future__ import annotations
 
+import ipaddress
+
 from csp.middleware import CSPMiddleware, PolicyParts
 from django import forms
 from django.conf import settings
@@ -24,12 +26,17 @@ INLINE_STYLE_PATHS = ("/help/",)
 INLINE_STYLE_EXACT = ("/",)
 
 
-def request_address(request: HttpRequest) -> str:
+def request_address(request: HttpRequest) -> str | None:
     """The caller's address for an HTTP request, behind the trusted proxies
-    (``AXES_CLIENT_IP_CALLABLE``)."""
-    return client_address(
+    (``AXES_CLIENT_IP_CALLABLE``); None when it is no IP address (a test client, or a
+    forged header), since django-axes stores it in an IP column (PostgreSQL's ``inet``)."""
+    address = client_address(
         request.headers.get("X-Forwarded-For", ""), request.META.get("REMOTE_ADDR", "")
     )
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def refusal_message() -> str:
