@@ -173,3 +173,14 @@ def new_page(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _patient_expect():
+    """Assertions wait as long as a slow CI machine needs (TIMEOUT_MS), then go back to
+    Playwright's default for whatever runs next."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    yield
+    expect.set_options(timeout=None)

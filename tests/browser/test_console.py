@@ -10,8 +10,6 @@ from contextlib import closing
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEOUT_MS
-
 pytestmark = pytest.mark.browser
 
 AGENT_PASSWORD = "correct horse battery staple"
@@ -28,13 +26,6 @@ CONVERSATION_ID = """
   return null;
 }
 """
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _patient_expect():
-    expect.set_options(timeout=TIMEOUT_MS)
-    yield
-    expect.set_options(timeout=None)  # back to Playwright's default for other modules
 
 
 # ----------------------------------------------------------------- personas

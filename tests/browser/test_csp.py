@@ -12,8 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEOUT_MS
-
 pytestmark = pytest.mark.browser
 
 ADMIN = {"username": "cspadmin", "password": "pw-cspadmin"}  # make_user's password
@@ -33,13 +31,6 @@ CONVERSATION_ID = """
 () => Object.keys(localStorage).filter((key) => key.startsWith("supportbot:conversation:"))
   .map((key) => JSON.parse(localStorage.getItem(key)).conversation)[0]
 """
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _patient_expect():
-    expect.set_options(timeout=TIMEOUT_MS)
-    yield
-    expect.set_options(timeout=None)
 
 
 @pytest.fixture(scope="module")

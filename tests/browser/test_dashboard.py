@@ -11,8 +11,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEOUT_MS
-
 pytestmark = pytest.mark.browser
 
 ADMIN = {"username": "dora", "password": "pw-dora"}  # tests.agents.conftest.make_user's passwords
@@ -60,13 +58,6 @@ with Clock(datetime(2025, 3, 3, 10, 0, tzinfo=timezone.utc)) as clock:
 ids = {"rated": rated.public_id, "escalated": escalated.public_id, "open": still_open.public_id}
 print("HISTORY " + json.dumps(ids))
 """
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _patient_expect():
-    expect.set_options(timeout=TIMEOUT_MS)
-    yield
-    expect.set_options(timeout=None)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.test_dashboard import ADMIN, log_in
 
 pytestmark = pytest.mark.browser
@@ -34,7 +33,6 @@ def experiment(daphne_server) -> str:
 
 
 def test_admin_reads_an_experiment_from_the_dashboard(new_page, live_server_url, experiment):
-    expect.set_options(timeout=TIMEOUT_MS)
     page = new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
