@@ -29,8 +29,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-# The suite again on PostgreSQL (CI runs both). Browser tests are left out: their live
-# server keeps its own SQLite database whatever this run uses.
+# The suite again on PostgreSQL (CI runs both): every test that touches the database
+# (tests/conftest.py leaves out the rest, which would only repeat). Browser tests are left
+# out too: their live server keeps its own SQLite database whatever this run uses.
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/supportbot_ci
 test-postgresql: $(STAMP)
 	DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -m "not browser"

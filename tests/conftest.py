@@ -131,3 +131,25 @@ def _quiet_postgresql_before_flush(request):
             if cursor.fetchone()[0] == 0:
                 return
             time.sleep(0.05)
+
+
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences",
+                     "django_db_serialized_rollback", "live_server"}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL pass (``make test-postgresql``) runs the tests that touch the database;
+    the others (statistics, language, the engine) would only repeat the SQLite pass."""
+    import os
+
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    kept, left = [], []
+    for item in items:
+        uses_database = item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        )
+        (kept if uses_database else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
