@@ -126,9 +126,8 @@ def test_an_injected_imbalance_is_flagged_first_and_no_winner_is_shown(demo_kb, 
 
 
 def test_strangers_get_401_agents_403_unknown_names_404(transactional_db, capsys):
-    make_user("ann", role="agent")
     agent = Client()
-    agent.force_login(make_user("ann2", role="agent"))
+    agent.force_login(make_user("ann", role="agent"))
     assert Client().get("/dashboard/api/experiments/x").status_code == 401
     assert agent.get("/dashboard/api/experiments/x").status_code == 403
     page = Client().get("/dashboard/experiments/x")

@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_dashboard import log_in
+
 pytestmark = pytest.mark.browser
 
 ADMIN = {"username": "cspadmin", "password": "pw-cspadmin"}  # make_user's password
@@ -78,15 +80,6 @@ def assert_strict(policies: dict[str, str], url: str, *, inline_style: bool = Fa
     assert "frame-ancestors 'none'" in policy, policy
     assert re.search(r"connect-src 'self' ws://127\.0\.0\.1:\d+", policy), policy
     assert ("'unsafe-inline'" in policy) is inline_style, policy
-
-
-def log_in(page, base_url: str, user: dict[str, str], then: str) -> None:
-    page.goto(f"{base_url}/agent/login/?next={then}")
-    form = page.get_by_test_id("login-form")
-    form.locator('input[name="username"]').fill(user["username"])
-    form.locator('input[name="password"]').fill(user["password"])
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_url(base_url + then)
 
 
 def test_the_collector_sees_a_violation(new_page, live_server_url):
