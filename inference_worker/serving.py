@@ -245,6 +245,12 @@ class WorkerRuntime:
                 if not self._loop.is_closed():  # else the server is gone: nobody listens
                     self._loop.call_soon_threadsafe(events.put_nowait, event)
 
+            if redelivered:
+                # Told before the engine starts: a worker that dies on its first token
+                # (as the last one did) must not take the customer's notice with it.
+                self.metrics.redelivered.inc()
+                logger.info("job %s redelivered; generating it again", job.request_id)
+                self._publish(job.conversation, self.sink.restart_frame(job))
             self.engine.submit(request, self.metrics.observe(to_loop))
         except QueueFull as exc:
             self._end_attempt(placeholder)
@@ -256,10 +262,6 @@ class WorkerRuntime:
             self._forget(placeholder, None)
             self._finished(job)
             raise
-        if redelivered:
-            self.metrics.redelivered.inc()
-            logger.info("job %s redelivered; generating it again", job.request_id)
-            self._publish(job.conversation, self.sink.restart_frame(job))
 
         async def send(text: str) -> None:
             await self._publish_quietly(job.conversation, self.sink.delta_frame(job, text))
