@@ -420,7 +420,10 @@ def judge(env: dict, chats: list[Chat]) -> dict:
             conversation__public_id__in=[c.conversation for c in chats],
         ).values_list("reason", flat=True)
     )
-    attempts = list(ReplyAttempt.objects.filter(given_up_at__isnull=False).values_list("started"))
+    given_up = ReplyAttempt.objects.filter(given_up_at__isnull=False)
+    attempts = list(given_up.values_list("started"))
+    # Given up although no generation of it kills a worker: it only shared dying batches.
+    ordinary = given_up.exclude(reply_to__text__contains=POISON_MARKER).count()
     return {
         "lost": lost,
         "duplicated": duplicated,
@@ -431,6 +434,7 @@ def judge(env: dict, chats: list[Chat]) -> dict:
         "bot_failed_by_reason": dict(failed),
         "given_up_jobs": len(attempts),
         "given_up_attempts": sorted(a for (a,) in attempts),
+        "given_up_ordinary": ordinary,
     }
 
 

@@ -75,6 +75,14 @@ class EngineMetrics:
                 registry=self.registry,
             )
         )
+        self.isolated = labelled(
+            Counter(
+                "supportbot_worker_isolated_generations",
+                "Generations run alone because an earlier one of the same reply died",
+                names,
+                registry=self.registry,
+            )
+        )
         self.publish_failures = labelled(
             Counter(
                 "supportbot_worker_publish_failures",

@@ -25,6 +25,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from inference_worker.attempts import Attempt, AttemptCounter, SuspectWaited
 from inference_worker.engine import Engine, QueueFull
 from inference_worker.jobs import ReplyJob
 from inference_worker.metrics import EngineMetrics
@@ -55,7 +56,9 @@ class ServeResult(enum.StrEnum):
 
 
 class ReplySink(Protocol):
-    """What the runtime needs from the web app, and nothing more."""
+    """What the runtime needs from the web app, and nothing more. A sink that counts
+    generations, so that a reply killing its workers is given up, also implements
+    ``inference_worker.attempts.AttemptSink``."""
 
     def attach(self, run_on_loop: RunOnLoop) -> None:
         """The runtime's publishing loop: frames the sink announces go through it, so a
@@ -66,16 +69,6 @@ class ReplySink(Protocol):
 
     def job_started(self, job: ReplyJob) -> None:
         """Record that this process is generating ``job`` (so its death can be noticed)."""
-
-    def begin_attempt(self, job: ReplyJob) -> bool:
-        """Count one more generation of ``job``'s reply, where every delivery of the job
-        sees it, before the engine sees the prompt. False: too many earlier generations
-        never ended (they took their worker down); the sink has given the job up (the
-        failure recorded once, the customer told and offered a person) and ended its
-        records."""
-
-    def end_attempt(self, job: ReplyJob) -> None:
-        """The generation counted by ``begin_attempt`` ended, however (its worker lived)."""
 
     def job_abandoned(self, job: ReplyJob, *, will_retry: bool) -> None:
         """The job ends without a stored reply; ``will_retry``: it is queued again."""
@@ -120,7 +113,7 @@ class Generation:
     job: ReplyJob
     relay: concurrent.futures.Future[RelayResult]
     done: concurrent.futures.Future[ServeResult]
-    attempt_counted: bool = False
+    attempt: Attempt | None = None
 
 
 class WorkerRuntime:
@@ -134,15 +127,20 @@ class WorkerRuntime:
         coalesce_s: float = 0.03,
         job_timeout_s: float = 600.0,
         loop: asyncio.AbstractEventLoop | None = None,
+        isolate_suspects: bool = False,
     ) -> None:
         """``loop``: publish on this running loop (the web server's, in the embedded
-        default); without one the runtime starts a loop thread of its own."""
+        default); without one the runtime starts a loop thread of its own.
+        ``isolate_suspects``: run a reply whose earlier generation died alone, so that only
+        its own deaths count against it (``inference_worker.attempts``); a Celery worker's
+        runtime does, the embedded one must never block a customer's message on it."""
         self.engine = engine
         self.sink = sink
         self.worker = worker
         self.coalesce_s = coalesce_s
         self.job_timeout_s = job_timeout_s
         self.metrics = EngineMetrics(variant=variant, worker=worker, stats=engine.stats)
+        self.attempts = AttemptCounter(sink, isolate=isolate_suspects, wait_s=job_timeout_s)
         self._inflight: dict[str, Generation] = {}
         self._inflight_lock = threading.Lock()
         self._close_callbacks: list[Callable[[], None]] = []
@@ -233,10 +231,22 @@ class WorkerRuntime:
                 return ServeResult.JOINED
             placeholder = Generation(job, concurrent.futures.Future(), done)
             self._inflight[job.request_id] = placeholder
-        if not self._begin_attempt(placeholder):
+        if self.attempts.isolate:
+            # It may wait at the gate behind a suspect that kills this process: recorded
+            # now, the job is restarted with the rest rather than left to the broker.
+            self._quietly(self.sink.job_started, job)
+        try:
+            placeholder.attempt = self.attempts.begin(job)
+        except SuspectWaited as exc:
+            self._quietly(self.sink.job_abandoned, job, will_retry=True)
+            self._forget(placeholder, None)
+            raise EngineBusy(str(exc)) from exc
+        if placeholder.attempt is None:
             self._forget(placeholder, ServeResult.GAVE_UP)
             self._finished(job)
             return ServeResult.GAVE_UP
+        if placeholder.attempt.alone:
+            self.metrics.isolated.inc()
         try:
             prompt = job.render(self.engine.tokenizer, instruct=self.engine.is_instruct)
             request = job.generation_request(prompt)
@@ -253,12 +263,12 @@ class WorkerRuntime:
                 self._publish(job.conversation, self.sink.restart_frame(job))
             self.engine.submit(request, self.metrics.observe(to_loop))
         except QueueFull as exc:
-            self._end_attempt(placeholder)
+            self.attempts.end(placeholder.attempt)
             self._forget(placeholder, None)
             raise EngineBusy(str(exc)) from exc
         except Exception:
             logger.exception("preparing %s failed", job.request_id)
-            self._end_attempt(placeholder)
+            self.attempts.end(placeholder.attempt)
             self._forget(placeholder, None)
             self._finished(job)
             raise
@@ -287,39 +297,17 @@ class WorkerRuntime:
         try:
             result = self._finish(generation)
         finally:
-            self._end_attempt(generation)
+            self.attempts.end(generation.attempt)
             self._forget(generation, result)
             self._finished(generation.job)
         return result
 
-    def _begin_attempt(self, generation: Generation) -> bool:
-        """False: the job is given up. Counting fails open (a database hiccup must not
-        stop replies); such a generation is simply not counted, nor is it by a sink that
-        keeps no count (a replay's, a test's)."""
-        begin = getattr(self.sink, "begin_attempt", None)
-        if begin is None:
-            return True
+    @staticmethod
+    def _quietly(record: Callable[..., None], job: ReplyJob, **kwargs: Any) -> None:
         try:
-            allowed = begin(generation.job)
+            record(job, **kwargs)
         except Exception:
-            logger.exception("counting the attempt at %s failed", generation.job.request_id)
-            return True
-        if not allowed:
-            logger.error(
-                "%s gave up: its generations kept ending with their worker",
-                generation.job.request_id,
-            )
-        generation.attempt_counted = allowed
-        return allowed
-
-    def _end_attempt(self, generation: Generation) -> None:
-        if not generation.attempt_counted:
-            return
-        generation.attempt_counted = False
-        try:
-            self.sink.end_attempt(generation.job)
-        except Exception:
-            logger.exception("ending the attempt at %s failed", generation.job.request_id)
+            logger.warning("could not record %s of %s", record.__name__, job.request_id)
 
     def _finished(self, job: ReplyJob) -> None:
         try:

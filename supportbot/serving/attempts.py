@@ -8,6 +8,12 @@ answers, before the engine sees the prompt; each end (whatever the outcome, a cr
 excepted) is counted too. A start that finds ``max_attempts`` generations that never ended
 is refused: the job is given up, once (``ReplyAttempt.given_up_at``).
 
+A worker killed from outside ends every generation in its batch, so deaths are told apart:
+a generation that runs alone (a worker runs a reply whose earlier generation died with no
+other, ``inference_worker.attempts``) is *blamed* for its death. A reply is given up after
+``max_attempts`` deaths only if all but the first were blamed: the first attempt cannot
+know it is a suspect, and a reply that merely shared a dying batch is tried again.
+
 Both counts move by conditional UPDATEs, so concurrent deliveries of one job (a restart and
 a broker redelivery at once) cannot both slip under the bound.
 """
@@ -15,7 +21,7 @@ a broker redelivery at once) cannot both slip under the bound.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from supportbot.serving.models import ReplyAttempt
@@ -26,20 +32,31 @@ def max_attempts() -> int:
     return int(settings.SUPPORTBOT["MAX_REPLY_ATTEMPTS"])
 
 
-def begin(reply_to_id: int, limit: int) -> bool:
+def begin(reply_to_id: int, limit: int, *, blamed: bool) -> bool:
     """Count a new generation of the reply to message ``reply_to_id``; False (and nothing
-    counted) when ``limit`` generations of it were started and never ended."""
+    counted) once ``limit`` generations of it died, all but one of them blamed (run alone).
+
+    ``blamed``: should this generation never end, its death is its own."""
     ReplyAttempt.objects.get_or_create(reply_to_id=reply_to_id)
-    counted = ReplyAttempt.objects.filter(
-        reply_to_id=reply_to_id, started__lt=F("ended") + limit
-    ).update(started=F("started") + 1, last_started_at=timezone.now())
+    given_up = Q(started__gte=F("ended") + limit) & Q(
+        blamed_started__gte=F("blamed_ended") + (limit - 1)
+    )
+    counted = (
+        ReplyAttempt.objects.filter(reply_to_id=reply_to_id)
+        .exclude(given_up)
+        .update(
+            started=F("started") + 1,
+            blamed_started=F("blamed_started") + int(blamed),
+            last_started_at=timezone.now(),
+        )
+    )
     return counted == 1
 
 
-def end(reply_to_id: int) -> None:
+def end(reply_to_id: int, *, blamed: bool) -> None:
     """The generation counted by ``begin`` came to an end (the worker survived it)."""
     ReplyAttempt.objects.filter(reply_to_id=reply_to_id, ended__lt=F("started")).update(
-        ended=F("ended") + 1
+        ended=F("ended") + 1, blamed_ended=F("blamed_ended") + int(blamed)
     )
 
 
@@ -52,11 +69,8 @@ def give_up(reply_to_id: int) -> bool:
     )
 
 
-def started(reply_to_id: int) -> int:
-    """How many generations of this reply were started (0 when none)."""
-    return (
-        ReplyAttempt.objects.filter(reply_to_id=reply_to_id)
-        .values_list("started", flat=True)
-        .first()
-        or 0
-    )
+def unfinished(reply_to_id: int) -> int:
+    """Generations of this reply that started and never ended (0 when none): lost with
+    their worker, or still running."""
+    row = ReplyAttempt.objects.filter(reply_to_id=reply_to_id).values("started", "ended").first()
+    return row["started"] - row["ended"] if row else 0

@@ -56,7 +56,8 @@ class ReplyAttempt(models.Model):
     of memory). Counted in the database, so every delivery of the job sees the count: the
     registry's restart, the broker's redelivery, a ``resume`` that queues it again.
     ``attempts.begin`` refuses a new start once ``SUPPORTBOT_MAX_REPLY_ATTEMPTS`` such
-    generations never ended, and the job is given up (``given_up_at``).
+    generations never ended, all but the first of them blamed (run alone), and the job is
+    given up (``given_up_at``).
     """
 
     reply_to = models.OneToOneField(
@@ -64,11 +65,19 @@ class ReplyAttempt(models.Model):
     )
     started = models.PositiveIntegerField(default=0)
     ended = models.PositiveIntegerField(default=0)
+    # Of those, the generations that ran alone in their process (a death there is theirs).
+    blamed_started = models.PositiveIntegerField(default=0)
+    blamed_ended = models.PositiveIntegerField(default=0)
     last_started_at = models.DateTimeField(null=True, blank=True)
     given_up_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"message {self.reply_to_id}: {self.started} started, {self.ended} ended"
+
+    @property
+    def blamed_deaths(self) -> int:
+        """Generations that ran alone and never ended."""
+        return self.blamed_started - self.blamed_ended
 
     @property
     def unfinished(self) -> int:

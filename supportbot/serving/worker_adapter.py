@@ -106,9 +106,12 @@ class DjangoReplySink:
     def job_abandoned(self, job: ReplyJob, *, will_retry: bool) -> None:
         self.records.ended(job, answered=False, will_retry=will_retry)
 
-    def begin_attempt(self, job: ReplyJob) -> bool:
+    def lost_generations(self, job: ReplyJob) -> int:
+        return attempts.unfinished(job.reply_to_id)
+
+    def begin_attempt(self, job: ReplyJob, *, blamed: bool) -> bool:
         limit = attempts.max_attempts()
-        if attempts.begin(job.reply_to_id, limit):
+        if attempts.begin(job.reply_to_id, limit, blamed=blamed):
             return True
         # Every delivery from now on lands here (a late broker redelivery, a resume that
         # queues the unanswered message again): the failure is recorded once, and whoever
@@ -119,8 +122,8 @@ class DjangoReplySink:
         self.records.ended(job, answered=False)
         return False
 
-    def end_attempt(self, job: ReplyJob) -> None:
-        attempts.end(job.reply_to_id)
+    def end_attempt(self, job: ReplyJob, *, blamed: bool) -> None:
+        attempts.end(job.reply_to_id, blamed=blamed)
 
     def output_checker(self, job: ReplyJob) -> Checker | None:
         return reply_checks.reply_checker(job)

@@ -70,6 +70,7 @@ def configure_worker(*, queues: list[str], hostname: str, concurrency: int, pool
             variant=variant,
             coalesce_s=settings.SUPPORTBOT["COALESCE_MS"] / 1000,
             job_timeout_s=settings.SUPPORTBOT["GENERATION_TIMEOUT_S"],
+            isolate_suspects=True,
         )
     _start_housekeeping(_runtime, client)
     # This thread only loaded the model; the task threads open their own connections.

@@ -6,7 +6,9 @@ Runs ``celery`` exactly as ``python -m celery`` does, with one test-only fault: 
 whose prompt holds ``CRASH_MARKER`` SIGKILLs the whole worker process as soon as the engine
 produces its first token (mid-generation, as a segfault or an out-of-memory kill would).
 Before dying it appends one line (its pid) to ``$SUPPORTBOT_CRASH_LOG``, so a test counts
-the attempts without asking the code under test. Nothing here is imported by the app.
+the attempts without asking the code under test. A prompt holding ``SLOW_MARKER`` streams
+slowly (``SLOW_TOKEN_S`` per token), so a test can have a poison job join its batch while
+it is still generating. Nothing here is imported by the app.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 
 CRASH_MARKER = "POISON-7f3a"
 CRASH_LOG_ENV = "SUPPORTBOT_CRASH_LOG"
+SLOW_MARKER = "SLOW-2c9e"
+SLOW_TOKEN_S = 0.15
 
 
 def install() -> None:
@@ -25,6 +30,14 @@ def install() -> None:
     submit = Engine.submit
 
     def submit_or_die(self, request, on_event):
+        if SLOW_MARKER in request.prompt:
+
+            def slowly(event) -> None:
+                if not event.done:
+                    time.sleep(SLOW_TOKEN_S)
+                on_event(event)
+
+            return submit(self, request, slowly)
         if CRASH_MARKER not in request.prompt:
             return submit(self, request, on_event)
 

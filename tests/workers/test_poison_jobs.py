@@ -4,6 +4,8 @@ Two real Celery workers whose engine SIGKILLs its own process on a marked prompt
 (``crash_hook``), restarted when they die as a supervisor would; the job registry restarts
 the dead workers' job each time. The count lives in the database, so it survives the
 workers; after ``SUPPORTBOT_MAX_REPLY_ATTEMPTS`` (3) lost generations the job is dropped.
+A reply that only shared the poison job's batch when it killed the worker is tried again,
+alone, and answered.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from supportbot.chat.replies import ATTEMPTS_EXHAUSTED
 from supportbot.serving.models import ReplyAttempt
 from tests.chat.helpers import receive_reply, receive_until, send_message
 from tests.workers.conftest import ROOT, WORKER_READY_S, Worker, database_url
-from tests.workers.crash_hook import CRASH_LOG_ENV, CRASH_MARKER
+from tests.workers.crash_hook import CRASH_LOG_ENV, CRASH_MARKER, SLOW_MARKER
 from tests.workers.test_worker_replies import on_variant, open_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -165,6 +167,7 @@ async def test_a_job_that_kills_every_worker_is_dropped_after_n_attempts(
         row = await database_sync_to_async(ReplyAttempt.objects.get)(reply_to=message)
         assert (row.started, row.ended) == (ATTEMPTS, 0)
         assert row.given_up_at is not None
+        assert row.blamed_deaths == ATTEMPTS - 1  # the first one cannot know it is a suspect
 
         # The widget reconnects and resumes: the server queues the unanswered message again,
         # and the workers refuse it at once, with the same offer, without running it.
@@ -190,5 +193,56 @@ async def test_a_job_that_kills_every_worker_is_dropped_after_n_attempts(
             assert done["seq"] is not None
             await other_ws.disconnect()
         assert len(crashes(crash_log)) == ATTEMPTS
+    finally:
+        workers.stop_supervising()
+
+
+async def test_a_reply_in_the_batch_a_poison_job_kills_is_tried_again_alone_and_answered(
+    worker_stack, conversation_factory, connect, tmp_path
+):
+    crash_log = tmp_path / "crashes.log"
+    # One worker process, two task threads: the two jobs share its engine's batch.
+    workers = await database_sync_to_async(CrashingWorkers)(worker_stack, crash_log, count=1)
+    workers.supervise()
+    try:
+        innocent, innocent_ws = await open_chat(conversation_factory, connect, VARIANT)
+        await send_message(innocent_ws, f"Where is my parcel? {SLOW_MARKER}")
+        innocent_ack = (await receive_until(innocent_ws, "ack", timeout=180))[-1]
+        await receive_until(innocent_ws, "bot.delta", timeout=120)  # generating, slowly
+
+        poison, poison_ws = await open_chat(conversation_factory, connect, VARIANT)
+        await send_message(poison_ws, f"My order {CRASH_MARKER} is late")
+        poison_ack = (await receive_until(poison_ws, "ack", timeout=60))[-1]
+
+        failure = (await receive_failure(poison_ws, timeout=400))[-1]
+        assert failure["offer_handoff"] is True
+        frames = await receive_until(innocent_ws, "bot.done", timeout=300)
+        done = frames[-1]
+        assert done["reply_to"] == innocent_ack["seq"] and done["seq"] is not None
+        assert "bot.restart" in [f["type"] for f in frames]
+
+        pids = crashes(crash_log)
+        assert len(pids) == ATTEMPTS and len(set(pids)) == ATTEMPTS
+
+        innocent_row = await database_sync_to_async(
+            lambda: ReplyAttempt.objects.get(
+                reply_to__seq=innocent_ack["seq"], reply_to__conversation=innocent
+            )
+        )()
+        poison_row = await database_sync_to_async(
+            lambda: ReplyAttempt.objects.get(
+                reply_to__seq=poison_ack["seq"], reply_to__conversation=poison
+            )
+        )()
+        # Died once in the poison job's company (not blamed), then answered alone.
+        assert (innocent_row.started, innocent_row.ended) == (2, 1)
+        assert (innocent_row.blamed_started, innocent_row.blamed_ended) == (1, 1)
+        assert innocent_row.given_up_at is None
+        # The poison job: once in company, then twice alone, then given up.
+        assert (poison_row.started, poison_row.ended) == (ATTEMPTS, 0)
+        assert poison_row.blamed_deaths == ATTEMPTS - 1
+        assert poison_row.given_up_at is not None
+        await innocent_ws.disconnect()
+        await poison_ws.disconnect()
     finally:
         workers.stop_supervising()
