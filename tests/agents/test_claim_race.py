@@ -1,6 +1,6 @@
 """Two agents claim the same ticket at the same moment: one wins, the other is told why.
 
-Run on SQLite in the main suite and on PostgreSQL by ``test_on_postgresql.py`` (where
+Run on SQLite by ``make test`` and on PostgreSQL by ``make test-postgresql`` (where
 ``select_for_update`` and the conditional update really contend for a row lock).
 """
 
