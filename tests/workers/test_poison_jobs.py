@@ -197,6 +197,18 @@ async def test_a_job_that_kills_every_worker_is_dropped_after_n_attempts(
         workers.stop_supervising()
 
 
+def attempts_once_answered(conversation, ack: dict, timeout: float = 15.0) -> ReplyAttempt:
+    """The reply's attempt counts, once the generation that answered it counted its end."""
+    deadline = time.monotonic() + timeout
+    while True:
+        row = ReplyAttempt.objects.get(
+            reply_to__seq=ack["seq"], reply_to__conversation=conversation
+        )
+        if row.ended > 0 or time.monotonic() > deadline:
+            return row
+        time.sleep(0.1)
+
+
 async def test_a_reply_in_the_batch_a_poison_job_kills_is_tried_again_alone_and_answered(
     worker_stack, conversation_factory, connect, tmp_path
 ):
@@ -224,11 +236,8 @@ async def test_a_reply_in_the_batch_a_poison_job_kills_is_tried_again_alone_and_
         pids = crashes(crash_log)
         assert len(pids) == ATTEMPTS and len(set(pids)) == ATTEMPTS
 
-        innocent_row = await database_sync_to_async(
-            lambda: ReplyAttempt.objects.get(
-                reply_to__seq=innocent_ack["seq"], reply_to__conversation=innocent
-            )
-        )()
+        # The worker counts the generation's end just after it announced the reply.
+        innocent_row = await database_sync_to_async(attempts_once_answered)(innocent, innocent_ack)
         poison_row = await database_sync_to_async(
             lambda: ReplyAttempt.objects.get(
                 reply_to__seq=poison_ack["seq"], reply_to__conversation=poison
