@@ -264,11 +264,13 @@ class WorkerRuntime:
             self.engine.submit(request, self.metrics.observe(to_loop))
         except QueueFull as exc:
             self.attempts.end(placeholder.attempt)
+            self._quietly(self.sink.job_abandoned, job, will_retry=True)
             self._forget(placeholder, None)
             raise EngineBusy(str(exc)) from exc
         except Exception:
             logger.exception("preparing %s failed", job.request_id)
             self.attempts.end(placeholder.attempt)
+            self._quietly(self.sink.job_abandoned, job, will_retry=False)
             self._forget(placeholder, None)
             self._finished(job)
             raise

@@ -49,17 +49,32 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if self._answering_pid() == self.process.pid:
+                return
+            time.sleep(0.05)
+        # Another test run on this machine (CI runs two passes at once) may hold the port:
+        # this server never answers as itself, so it must not be used.
+        self.stop()
         raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def _answering_pid(self) -> int | None:
+        import redis
+
+        client = redis.Redis(
+            host="127.0.0.1", port=self.port, socket_connect_timeout=0.2, socket_timeout=1
+        )
+        try:
+            return int(client.info("server")["process_id"])
+        except (redis.RedisError, OSError):
+            return None
+        finally:
+            client.close()
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
+            if self.process.poll() is None:
+                self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
 
@@ -70,8 +85,15 @@ def redis_server(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail("redis-server is required in CI (apt-get install redis-server)")
         pytest.skip("the worker tests start their own redis-server, which is not installed")
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
+    workdir = tmp_path_factory.mktemp("redis")
+    for attempt in range(3):  # a port another run took meanwhile: try another
+        server = RedisServer(workdir)
+        try:
+            server.start()
+            break
+        except RuntimeError:
+            if attempt == 2:
+                raise
     yield server
     server.stop()
 
