@@ -125,7 +125,7 @@ class FaultStack(Stack):
         )  # fmt: skip
 
     def web_ready(self) -> bool:
-        return self.named["web"].poll() is None and self._web_answers()
+        return self.named["web"].poll() is None and self._web_ready()
 
     def start_all(self) -> None:
         self.start_redis()

@@ -157,11 +157,13 @@ class Stack:
         if worker is not None:
             wait_for(lambda: ready(worker, "worker", lambda: " ready." in self.log("worker")),
                      180, "the worker")  # fmt: skip
-        wait_for(lambda: ready(web, "web", self._web_answers), 60, "the web server")
+        # Ready, not just up: the filters load in the background (SUPPORTBOT_PRELOAD), and a
+        # first message sent meanwhile would time their loading, not the product.
+        wait_for(lambda: ready(web, "web", self._web_ready), 180, "the web server")
 
-    def _web_answers(self) -> bool:
+    def _web_ready(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.server}/healthz", timeout=1) as response:
+            with urllib.request.urlopen(f"{self.server}/readyz", timeout=2) as response:
                 return response.status == 200
         except OSError:
             return False

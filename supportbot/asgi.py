@@ -46,27 +46,8 @@ from supportbot.chat.dispatching import get_dispatcher  # noqa: E402
 _dispatcher = get_dispatcher()
 
 if os.environ.get("SUPPORTBOT_PRELOAD") == "1":
-    # Load the model (in-process engine) and the safety filter while the server starts, so
-    # the first customer does not wait for them.
-    import threading
+    # Load the model (in-process engine) and the filters while the server starts, so the
+    # first customer does not wait for them; /readyz answers once they are loaded.
+    from supportbot.ops import warmup
 
-    from supportbot.safety.screening import warm_up
-
-    threading.Thread(target=_dispatcher.preload, name="model-preload", daemon=True).start()
-
-    def _warm_filters() -> None:
-        from supportbot.detectors.bot_handover import bot_cannot_help
-        from supportbot.detectors.human_request import asks_for_human
-        from supportbot.detectors.sentiment import strongly_negative
-
-        warm_up()
-        # The knowledge index is embedded on first use too (about a second for the demo).
-        from supportbot.knowledge.search import current_index
-
-        current_index()
-        # Their example banks are embedded on first use; do it before the first customer.
-        asks_for_human("hello")
-        strongly_negative("hello")
-        bot_cannot_help("hello")
-
-    threading.Thread(target=_warm_filters, name="filters-preload", daemon=True).start()
+    warmup.start()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/conversations", views.create_conversation, name="create-conversation"),
     path("healthz", views.healthz, name="healthz"),
     path("help/<slug:slug>/<str:language>/", articles.article, name="kb-article"),
+    path("readyz", ops_views.readyz, name="readyz"),
     path("metrics", ops_views.metrics, name="metrics"),
     path("agent/", include("supportbot.agents.urls")),
     path("dashboard/", include("supportbot.analytics.urls")),

@@ -1,4 +1,4 @@
-"""Operator endpoints: ``/metrics`` for Prometheus."""
+"""Operator endpoints: ``/metrics`` for Prometheus, ``/readyz`` for load balancers."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import hmac
 import ipaddress
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from supportbot.ops import warmup
 from supportbot.ops.metrics import exposition
 
 
@@ -33,3 +35,25 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if not _allowed(request):
         return HttpResponse("forbidden\n", status=403, content_type="text/plain")
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """200 once this process can serve customers without making them wait: the database
+    answers and the warm-up (``SUPPORTBOT_PRELOAD``) is done; 503 until then. A warm-up step
+    that failed does not hold readiness back (its part loads on first use, and the console
+    works without it); it is listed in ``failed`` and logged."""
+    state = warmup.current().state()
+    body = {"status": "ready", "pending": list(state.pending), "failed": list(state.failed)}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({**body, "status": "no_database"}, status=503)
+    if not state.ready:
+        response = JsonResponse({**body, "status": "warming"}, status=503)
+        # Expected while starting, and asked every few seconds: not an error for the logs
+        # (django.request logs every 5xx it has not been told is logged).
+        response._has_been_logged = True
+        return response
+    return JsonResponse(body)

@@ -216,7 +216,7 @@ def test_every_service_restarts_and_has_a_health_check(services) -> None:
 @pytest.mark.parametrize(
     "service, probe",
     [
-        ("web", "/healthz"),
+        ("web", "/readyz"),
         ("worker", "celery -A supportbot inspect ping"),
         ("redis", "redis-cli -a"),
         ("postgres", "pg_isready"),
@@ -394,8 +394,12 @@ def test_helm_template_renders_the_production_shape() -> None:
     limits = worker["containers"][0]["resources"]["limits"]
     assert limits["nvidia.com/gpu"] == 1
     web = deployments["release-supportbot-web"]["spec"]["template"]["spec"]["containers"][0]
-    for probe in ("readinessProbe", "livenessProbe"):
+    assert web["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    for probe in ("livenessProbe", "startupProbe"):
         assert web[probe]["httpGet"]["path"] == "/healthz"
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        headers = {h["name"]: h["value"] for h in web[probe]["httpGet"]["httpHeaders"]}
+        assert headers["X-Forwarded-Proto"] == "https" and headers["Host"], probe
     assert worker["containers"][0]["livenessProbe"]
     job = by_kind(docs, "Job")[0]
     assert "post-install" in job["metadata"]["annotations"]["helm.sh/hook"]
