@@ -21,7 +21,8 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Protocol
 
 import numpy as np
@@ -50,14 +51,18 @@ class Embedder:
         self.engine = engine
         self.name = name
         self.dim = int(engine.dim)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one caller in the engine (and the cache) at a time
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Customers' questions go before the next batch of a bulk job (an index, a bank):
+        # a plain lock would let the bulk thread take it back batch after batch.
+        self._asking = threading.Condition()
+        self._questions_waiting = 0
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dim) float32, normalised; repeated questions come from the cache."""
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         missing: list[int] = []
-        with self._lock:
+        with self._question(), self._lock:
             for i, text in enumerate(texts):
                 hit = self._cache.get(text)
                 if hit is None:
@@ -75,6 +80,17 @@ class Embedder:
                     self._cache.popitem(last=False)
         return out
 
+    @contextmanager
+    def _question(self) -> Iterator[None]:
+        with self._asking:
+            self._questions_waiting += 1
+        try:
+            yield
+        finally:
+            with self._asking:
+                self._questions_waiting -= 1
+                self._asking.notify_all()
+
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_queries([text])[0]
 
@@ -91,9 +107,14 @@ class Embedder:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
         parts = []
-        with self._lock:
-            for start in range(0, len(texts), PASSAGE_BATCH):
-                batch = list(texts[start : start + PASSAGE_BATCH])
+        # The lock per batch, not for the whole list, and questions first: a customer's
+        # question waits for at most one batch (well under a second), not for a whole index
+        # or example bank to be embedded.
+        for start in range(0, len(texts), PASSAGE_BATCH):
+            batch = list(texts[start : start + PASSAGE_BATCH])
+            with self._asking:
+                self._asking.wait_for(lambda: not self._questions_waiting)
+            with self._lock:
                 parts.append(np.atleast_2d(encode(batch)))
         return np.vstack(parts).astype(np.float32, copy=False)
 
