@@ -10,7 +10,6 @@ text embedded as a query: examples and messages are the same kind of text.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from supportbot.embeddings.once import load_once
 from supportbot.embeddings.service import get_embedder
 
 # Similarity to a side of the bank is the mean over its TOP_K nearest examples: one odd
@@ -59,7 +59,7 @@ def load_examples(path: Path) -> list[Example]:
     return [Example(r["text"], r["language"], bool(r["match"])) for r in rows]
 
 
-@functools.cache
+@load_once
 def load_bank(path: Path) -> Bank:
     """The examples in ``path``, embedded once per process."""
     examples = load_examples(path)

@@ -10,12 +10,12 @@ not care who wrote the text.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from supportbot.embeddings.once import load_once
 from supportbot.safety.encoder import WEIGHTS_PATH, SafetyEncoder, get_encoder
 from supportbot.safety.lexicon import lexicon_scores
 from supportbot.safety.verdict import Category
@@ -28,7 +28,7 @@ class Classifier:
     encoder: SafetyEncoder
 
 
-@functools.cache
+@load_once
 def load_classifier(path: Path = WEIGHTS_PATH) -> Classifier:
     encoder = get_encoder(path)
     categories = tuple(Category(c) for c in encoder.categories)

