@@ -821,9 +821,16 @@ textarea:focus-visible { outline: none; border-color: var(--focus); box-shadow: 
   }
 
   function adoptConversation(body) {
+    // "Talk to a person" pressed while this conversation was being made is a request for it: it goes once the socket
+    // opens, like the outbox, instead of being wiped with the state of the conversation before.
+    const askedForPerson = state.escalateQueued;
     state.conversation = { conversation: body.conversation, token: body.token || "", ws: body.ws, language: body.language || "" };
     storage.set(KEY_CONVERSATION, state.conversation);
     resetTranscript();
+    if (askedForPerson) {
+      Object.assign(state, { escalateQueued: true, escalating: true });
+      renderPeople();
+    }
     if (body.language) setLanguage(body.language);
   }
 

@@ -204,3 +204,26 @@ def test_login_refuses_a_wrong_password_and_the_console_refuses_non_agents(
     response = other.goto(live_server_url + "/agent/")
     assert response.status == 403
     assert other.get_by_test_id("queue").count() == 0
+
+
+def test_asking_for_a_person_while_the_chat_is_being_opened_is_not_lost(new_page, live_server_url):
+    """On a slow network the customer can press the button before the conversation exists:
+    the request waits for it, and goes as soon as the socket opens."""
+    page = new_page()
+    held = []  # the conversation's creation, held until the button is pressed
+    page.route("**/api/conversations", lambda route: held.append(route))
+    page.goto(live_server_url + "/")
+    page.get_by_test_id("launcher").click()
+    page.get_by_test_id("panel").wait_for(state="visible")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "opening the panel starts a conversation"
+
+    page.get_by_test_id("human-button").click()
+    expect(page.get_by_test_id("human-button")).to_be_disabled()
+    held[0].continue_()
+
+    expect(page.get_by_test_id("handoff-notice").first).to_be_visible()
+    expect(page.get_by_test_id("human-button")).to_be_disabled()  # people have it now
