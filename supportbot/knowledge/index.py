@@ -14,7 +14,8 @@ with its nearest question (``question_weight``).
 
 The index is built on first use and cached in the process; saving or deleting an article
 bumps a version number in the shared cache, so every process rebuilds (re-embedding only
-passages whose text changed).
+passages whose text changed). The vectors are kept on disk too (``embeddings.stored``), so a
+new process embeds only what changed since the last one.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from supportbot.embeddings.service import Embedder
+from supportbot.embeddings.stored import load_vectors, save_vectors, vector_file
 from supportbot.knowledge.retrieval import features, idf, score
 
 FALLBACK_LANGUAGE = "en"
@@ -319,7 +321,11 @@ class CachedIndex:
         with self._lock:
             if self._index is None or self._stale or version != self._version:
                 self._stale = False
-                known = self._index.known if self._index is not None else None
+                kept = vector_file("knowledge", embedder)
+                # A new process starts from the vectors the last one kept.
+                known = (
+                    self._index.known if self._index is not None else load_vectors(kept, embedder)
+                )
                 self._index = KnowledgeIndex.build(
                     load(),
                     embedder,
@@ -328,6 +334,8 @@ class CachedIndex:
                     known=known,
                 )
                 self._version = version
+                if self._index.known.keys() != known.keys():
+                    save_vectors(kept, self._index.known, embedder)
             return self._index
 
 
