@@ -19,6 +19,7 @@ import numpy as np
 
 from supportbot.embeddings.once import load_once
 from supportbot.embeddings.service import get_embedder
+from supportbot.embeddings.stored import embed_kept_queries
 
 # Similarity to a side of the bank is the mean over its TOP_K nearest examples: one odd
 # example, or a message that happens to share one example's words, then cannot decide alone.
@@ -63,7 +64,8 @@ def load_examples(path: Path) -> list[Example]:
 def load_bank(path: Path) -> Bank:
     """The examples in ``path``, embedded once per process."""
     examples = load_examples(path)
-    vectors = get_embedder().embed_stored_queries([e.text for e in examples])
+    # Kept between starts: embedding the banks took seconds of every process's start.
+    vectors = embed_kept_queries(f"bank-{path.stem}", [e.text for e in examples], get_embedder())
     is_pos = np.array([e.match for e in examples])
     return Bank(positives=vectors[is_pos], negatives=vectors[~is_pos])
 

