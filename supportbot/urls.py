@@ -7,7 +7,7 @@ from supportbot.ops import views as ops_views
 urlpatterns = [
     path("", views.demo, name="demo"),
     path("api/conversations", views.create_conversation, name="create-conversation"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", ops_views.healthz, name="healthz"),
     path("help/<slug:slug>/<str:language>/", articles.article, name="kb-article"),
     path("readyz", ops_views.readyz, name="readyz"),
     path("metrics", ops_views.metrics, name="metrics"),

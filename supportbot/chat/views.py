@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
@@ -94,9 +93,3 @@ def demo(request: HttpRequest) -> HttpResponse:
         "widget_locale": request.GET.get("locale", "")[:35],
     }
     return render(request, "demo.html", context)
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})

@@ -1,4 +1,4 @@
-"""Operator endpoints: ``/metrics`` for Prometheus, ``/readyz`` for load balancers."""
+"""Operator endpoints: ``/metrics`` for Prometheus, ``/healthz`` and ``/readyz`` for probes."""
 
 from __future__ import annotations
 
@@ -37,6 +37,17 @@ def metrics(request: HttpRequest) -> HttpResponse:
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
+def _ask_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Alive: the process answers, and so does its database."""
+    _ask_database()
+    return JsonResponse({"status": "ok"})
+
+
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     """200 once this process can serve customers without making them wait: the database
@@ -46,8 +57,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     state = warmup.current().state()
     body = {"status": "ready", "pending": list(state.pending), "failed": list(state.failed)}
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        _ask_database()
     except DatabaseError:
         return JsonResponse({**body, "status": "no_database"}, status=503)
     if not state.ready:
